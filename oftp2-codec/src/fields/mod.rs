@@ -6,7 +6,7 @@
 //! | `X(n)` user data | [`UserData`] |
 //! | Identification Code (§5.4) | [`OdetteId`] |
 //! | `9(n)` | [`Numeric`], [`BufferSize`], [`Credit`] |
-//! | `T(n)` with a `9(3)` length | [`ReasonText`] |
+//! | `T(n)` with a `9(3)` length | [`Utf8Text`] |
 //! | `9(8)` CCYYMMDD, `9(10)` HHMMSScccc | [`VirtualFileDate`], [`VirtualFileTime`] |
 //! | `F X(1)` and `F 9(n)` enumerations | [`RecordFormat`], [`SendReceive`], [`SecurityLevel`], [`CipherSuite`], [`FileCompression`], [`FileEnveloping`] |
 //!
@@ -30,7 +30,7 @@ pub use numeric::{
     BufferSize, Credit, FileSize, Numeric, RecordCount, RecordLength, RestartPosition, UnitCount,
 };
 pub use odette_id::OdetteId;
-pub use text::ReasonText;
+pub use text::Utf8Text;
 pub use user_data::UserData;
 
 /// A number outside the range of its field.

@@ -6,18 +6,18 @@ use super::InvalidField;
 /// ESIDREAST, NERPREAST. UTF-8, at most 999 octets, possibly empty (length `000`).
 ///
 /// ```
-/// use oftp2_codec::fields::ReasonText;
-/// let text = ReasonText::new("Datei abgelehnt: Prüfsumme falsch")?;
+/// use oftp2_codec::fields::Utf8Text;
+/// let text = Utf8Text::new("Datei abgelehnt: Prüfsumme falsch")?;
 /// assert_eq!(text.len(), 34);
-/// assert!(ReasonText::new(&"x".repeat(1000)).is_err());
+/// assert!(Utf8Text::new(&"x".repeat(1000)).is_err());
 /// # Ok::<(), oftp2_codec::fields::InvalidField>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "String", into = "String"))]
-pub struct ReasonText(String);
+pub struct Utf8Text(String);
 
-impl ReasonText {
+impl Utf8Text {
     /// The most octets the text may have.
     pub const MAX_OCTETS: usize = 999;
 
@@ -47,7 +47,7 @@ impl ReasonText {
     }
 }
 
-impl TryFrom<String> for ReasonText {
+impl TryFrom<String> for Utf8Text {
     type Error = InvalidField;
     fn try_from(text: String) -> Result<Self, Self::Error> {
         if text.len() > Self::MAX_OCTETS {
@@ -57,33 +57,33 @@ impl TryFrom<String> for ReasonText {
     }
 }
 
-impl TryFrom<&str> for ReasonText {
+impl TryFrom<&str> for Utf8Text {
     type Error = InvalidField;
     fn try_from(text: &str) -> Result<Self, Self::Error> {
         Self::new(text)
     }
 }
 
-impl From<ReasonText> for String {
-    fn from(text: ReasonText) -> String {
+impl From<Utf8Text> for String {
+    fn from(text: Utf8Text) -> String {
         text.0
     }
 }
 
-impl fmt::Debug for ReasonText {
+impl fmt::Debug for Utf8Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.0, f)
     }
 }
 
-impl fmt::Display for ReasonText {
+impl fmt::Display for Utf8Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
 #[cfg(feature = "arbitrary")]
-impl<'a> arbitrary::Arbitrary<'a> for ReasonText {
+impl<'a> arbitrary::Arbitrary<'a> for Utf8Text {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         let mut text = String::arbitrary(u)?;
         while text.len() > Self::MAX_OCTETS {
