@@ -14,7 +14,7 @@ use crate::level::{Layout, ProtocolLevel};
 use crate::reason::{EfnaReason, SfnaReason};
 
 /// The fields that open SFID and EERP: SxxxDSN, SxxxRSV1, SxxxDATE, SxxxTIME, SxxxUSER,
-/// SxxxDEST and SxxxORIG, 106 octets at every level. RFC 2204 (1.3) has a 9-octet reserved
+/// SxxxDEST and SxxxORIG, 105 octets at every level. RFC 2204 (1.3) has a 9-octet reserved
 /// field and six-digit `YYMMDD` / `HHMMSS` stamps where 1.4 and 2.0 have 3 octets,
 /// `CCYYMMDD` and `HHMMSScccc`.
 pub(crate) struct FileHeader {
@@ -38,7 +38,7 @@ pub(crate) struct HeaderFields {
 }
 
 impl FileHeader {
-    pub(crate) const LEN: usize = 106;
+    pub(crate) const LEN: usize = 105;
 
     pub(crate) fn decode(
         r: &mut Reader<'_>,
