@@ -11,9 +11,8 @@ use core::fmt;
 use crate::level::ProtocolLevel;
 use crate::reason::EsidReason;
 
-/// Why octets could not be decoded.
+/// Why octets could not be decoded: exactly one of "not yet" and "never".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum DecodeError {
     /// The input ends before the item does: at least `needed` more octets are required.
     ///
