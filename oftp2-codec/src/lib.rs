@@ -75,11 +75,13 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+pub mod buffer;
 pub mod command;
 pub mod error;
 pub mod fields;
 pub mod level;
 pub mod reason;
+pub mod record;
 pub mod sth;
 
 pub use command::{Command, CommandCode};
