@@ -1,6 +1,7 @@
 //! Decode and encode of every OFTP command at level 2.0, each next to a memcpy of the same
 //! octets measured in the same run (the machine is shared: compare ratios, not absolutes).
 #![allow(clippy::unwrap_used)] // fixed, valid sample values
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
 
 use std::hint::black_box;
 
