@@ -1,5 +1,6 @@
 //! Known-answer tables: exact octets <-> typed commands, at each protocol level, checked
 //! decode -> encode -> decode.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a panic is a failure
 
 use bytes::Bytes;
 use oftp2_codec::command::*;

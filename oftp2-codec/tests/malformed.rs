@@ -1,5 +1,6 @@
 //! One negative test for every kind of malformed field: each names the field, its offset
 //! and the ESID reason a session answers with.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a panic is a failure
 
 use bytes::Bytes;
 use oftp2_codec::reason::EsidReason;

@@ -1,5 +1,6 @@
 //! Property tests: arbitrary valid commands survive encode -> decode at every level, and
 //! arbitrary octets never make the decoders panic.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a panic is a failure
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::{Bytes, BytesMut};

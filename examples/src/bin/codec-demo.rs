@@ -116,7 +116,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         pending.extend_from_slice(piece);
         while let Some(buffer) = deframer.decode(&mut pending)? {
             let command = Command::from_exchange_buffer(buffer.clone(), level)?;
-            let (who, sent) = &script[received.len()];
+            let (who, sent) = script.get(received.len()).ok_or("more buffers than were sent")?;
             assert_eq!(&command, sent, "the stream gives back what was sent");
             println!(
                 "{who:>9} -> {:<4} {:>4} octets  {}",
