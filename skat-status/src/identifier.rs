@@ -74,7 +74,10 @@ impl Rules {
             });
         }
         for (offset, found) in value.char_indices() {
-            let why = if found.is_control() {
+            let why = if found.is_ascii_alphanumeric() {
+                // The common case, allowed by every rule set.
+                None
+            } else if found.is_control() {
                 Some("control characters cannot be carried in a status file")
             } else if self.no_whitespace && found.is_whitespace() {
                 Some("white space is not allowed here")
