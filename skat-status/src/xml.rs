@@ -162,6 +162,9 @@ fn clean(text: Option<Cow<'_, str>>) -> Option<String> {
     let trimmed = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
     Some(if trimmed.contains('\r') {
         trimmed.replace("\r\n", "\n").replace('\r', "\n")
+    } else if trimmed.len() == text.len() {
+        // Nothing to change: keep the string serde already made, if it made one.
+        text.into_owned()
     } else {
         trimmed.to_owned()
     })
@@ -327,6 +330,9 @@ impl StatusDocument {
     /// Writes the document as the gateway does: the XML declaration with
     /// `standalone="no"`, then `status/file` with its elements in the guide's order, indented.
     /// The SKAT transaction id is written as `SKATTransactionId`.
+    ///
+    /// A document that was read is written so that it reads back equal. Free text set by hand
+    /// is written as given, but a reader trims white space around it and reads CR LF as LF.
     pub fn to_xml(&self) -> Result<String, WriteError> {
         write(self)
     }

@@ -228,6 +228,19 @@ fn elements_may_come_in_any_order() -> Result {
 }
 
 #[test]
+fn cdata_and_other_declarations_are_read() -> Result {
+    let xml = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!DOCTYPE status>\n\
+        <status><file><filename><![CDATA[/in/a&b.xml]]></filename>\
+        <FTPTransaktionsId> a&amp;b.xml </FTPTransaktionsId><timestamp>\r\n20201210143017\r\n</timestamp>\
+        <status.code>File delivered</status.code><service>S</service></file></status>";
+    let doc = StatusDocument::from_xml(xml.as_bytes())?;
+    assert_eq!(doc.filename, "/in/a&b.xml");
+    assert_eq!(doc.ftp_transaction_id, "a&b.xml");
+    assert_eq!(doc.timestamp.local(), Some(datetime!(2020-12-10 14:30:17)));
+    Ok(())
+}
+
+#[test]
 fn escaped_text_is_unescaped_and_written_escaped() -> Result {
     let xml = "<status><file><filename>/a&amp;b/&lt;c&gt;.xml</filename>\
         <FTPTransaktionsId>&lt;c&gt; &amp; d.xml</FTPTransaktionsId><timestamp>0</timestamp>\
