@@ -422,8 +422,7 @@ fn wrong_password_and_unknown_code() {
 #[test]
 fn refused_file_and_direction() {
     let body = data(1000, 1);
-    let mut resp_app = App::default();
-    resp_app.refuse = true;
+    let resp_app = App { refuse: true, ..App::default() };
     let mut pair = Pair::new(
         config(A, B, ProtocolLevel::V2_0, 2048, 7),
         config(B, A, ProtocolLevel::V2_0, 2048, 7),
@@ -473,8 +472,7 @@ fn restart_after_a_cut_connection() {
         assert!(kept > 0 && kept < body.len());
 
         // The next session: the sender asks to restart from what the receiver could keep.
-        let mut resp_app = App::default();
-        resp_app.partial = partial;
+        let resp_app = App { partial, ..App::default() };
         let mut pair = Pair::new(
             config(A, B, ProtocolLevel::V2_0, 1024, 3),
             config(B, A, ProtocolLevel::V2_0, 1024, 3),
@@ -627,9 +625,7 @@ fn listener_renews_credit_when_it_runs_out() {
     let sfid = sfid_octets();
     let mut buffers: Vec<&[u8]> = vec![SSID_A, &sfid];
     // Window 7: a CDT after the 7th and after the 14th DATA, never an ESID.
-    for _ in 0..14 {
-        buffers.push(b"D\x01x");
-    }
+    buffers.extend(std::iter::repeat_n(b"D\x01x".as_slice(), 14));
     let (out, _) = script(&buffers);
     assert_eq!(out.iter().filter(|c| matches!(c, Command::Cdt)).count(), 2, "{out:?}");
     assert_eq!(last_esid(&out), None);

@@ -765,7 +765,11 @@ impl Session {
             self.end_local(EsidReason::PROTOCOL_VIOLATION, &text);
             return State::Closed;
         }
-        let negotiated = self.negotiated.unwrap_or_else(|| unreachable_negotiation());
+        let Some(negotiated) = self.negotiated else {
+            // SFID is only sent once the Start Session phase is over.
+            self.end_local(EsidReason::PROTOCOL_VIOLATION, "SFPA before the session started");
+            return State::Closed;
+        };
         let encoder =
             match FileEncoder::new(out.settings, negotiated.buffer_size, negotiated.compression) {
                 Ok(encoder) => encoder,
@@ -868,21 +872,6 @@ impl Sending {
     /// No complete buffer waits in the encoder.
     fn encoder_idle(&self) -> bool {
         self.pending.is_empty()
-    }
-}
-
-#[cold]
-fn unreachable_negotiation() -> Negotiated {
-    // Files are only exchanged after the Start Session phase set `negotiated`.
-    Negotiated {
-        level: ProtocolLevel::V2_0,
-        buffer_size: oftp2_codec::fields::BufferSize::MIN,
-        credit: oftp2_codec::fields::Credit::MIN,
-        compression: false,
-        restart: false,
-        we_send: false,
-        we_receive: false,
-        secure_authentication: false,
     }
 }
 
