@@ -1,0 +1,454 @@
+//! Receiving: the decision on an SFID, the writer with checkpoints, and the commit into
+//! the inbox (see the module documentation of [`crate::store`] for the protocol).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use oftp2_codec::command::{Eerp, Sfid};
+use oftp2_codec::fields::{OdetteId, RecordFormat};
+use oftp2_codec::record::{restart_position, restarts_on_records, Counts, RESTART_BLOCK};
+use serde::{Deserialize, Serialize};
+
+use super::error::StoreError;
+use super::fs::{unix_nanos, PartnerDirs, Shared};
+use super::names::{inbox_name, receipt_name, sfid_key};
+use super::sync::{read_json, remove_if_exists, sync_dir, write_json};
+use super::types::{counts_serde, DeliveredFile, Receipt, Refusal};
+use super::{is_secured, IncomingDecision, IncomingFile};
+
+/// Suffix of a partial file in `incoming/`.
+pub(crate) const PART_SUFFIX: &str = ".part";
+/// Suffix of its restart state.
+pub(crate) const STATE_SUFFIX: &str = ".state";
+/// Suffix of delivery records and other JSON files.
+pub(crate) const JSON_SUFFIX: &str = ".json";
+
+/// The size of the write buffer in front of the partial file.
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// What a checkpoint persists: enough to resume the same Virtual File.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct RestartState {
+    /// The SFID of the interrupted transfer.
+    pub(crate) sfid: Sfid,
+    /// The decoder's counts at the checkpoint.
+    #[serde(with = "counts_serde")]
+    pub(crate) counts: Counts,
+    /// The length of the partial file at the checkpoint.
+    pub(crate) file_len: u64,
+    /// The partial file's name in `incoming/`.
+    pub(crate) temp: String,
+}
+
+/// The record that a Virtual File was delivered (also the commit's intent: see
+/// [`roll_forward`]).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct DeliveryRecord {
+    pub(crate) delivered: DeliveredFile,
+    /// The partial file's name in `incoming/` (present only while the commit is
+    /// unfinished).
+    pub(crate) temp: String,
+    /// The name of the EERP owed, in `receipts/`.
+    pub(crate) receipt: String,
+    /// When it was committed (Unix time, nanoseconds).
+    pub(crate) committed_at: u64,
+}
+
+/// A receipt owed, as stored in `receipts/`.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct PendingReceipt {
+    pub(crate) receipt: Receipt,
+    pub(crate) created: u64,
+}
+
+/// The EERP we owe for a received file: it travels back to the originator (§5.3.13).
+pub(crate) fn eerp_for(sfid: &Sfid) -> Receipt {
+    Receipt::Eerp(Eerp {
+        dataset_name: sfid.dataset_name,
+        date: sfid.date,
+        time: sfid.time,
+        user_data: sfid.user_data,
+        destination: sfid.originator,
+        originator: sfid.destination,
+        hash: bytes::Bytes::new(),
+        signature: bytes::Bytes::new(),
+    })
+}
+
+/// Whether two SFIDs announce the same file in the same form (so that a partial copy
+/// of one is a prefix of the other).
+fn same_file(a: &Sfid, b: &Sfid) -> bool {
+    a.originator == b.originator
+        && a.destination == b.destination
+        && a.dataset_name == b.dataset_name
+        && a.date == b.date
+        && a.time == b.time
+        && a.format == b.format
+        && a.max_record_length == b.max_record_length
+        && a.file_size == b.file_size
+        && a.security_level == b.security_level
+        && a.cipher_suite == b.cipher_suite
+        && a.compression == b.compression
+        && a.enveloping == b.enveloping
+}
+
+/// The restart point both sides can honour, as counts and the length of the partial
+/// file there; `None` to start from zero.
+///
+/// Ours is the last checkpoint; the peer's is SFIDREST; the agreed position is the lower
+/// of the two in the file's restart unit. When it is below our checkpoint the partial
+/// file is cut there, which needs the local file to hold exactly the counted octets (U,
+/// T and F files without transformation); V files then start over.
+pub(crate) fn agree_restart(state: &RestartState, sfid: &Sfid) -> Option<(Counts, u64)> {
+    if !same_file(&state.sfid, sfid) {
+        return None;
+    }
+    let secured = is_secured(sfid);
+    let ours = restart_position(sfid.format, secured, state.counts).get();
+    let agreed = ours.min(sfid.restart_position.get());
+    if agreed == 0 {
+        return None;
+    }
+    let plain = state.file_len == state.counts.octets;
+    if restarts_on_records(sfid.format, secured) {
+        if agreed == state.counts.records {
+            return Some((state.counts, state.file_len));
+        }
+        if sfid.format == RecordFormat::Fixed && plain {
+            let octets = agreed.checked_mul(sfid.max_record_length.get())?;
+            return Some((Counts { records: agreed, octets }, octets));
+        }
+        return None;
+    }
+    let octets = agreed.checked_mul(RESTART_BLOCK)?;
+    if octets == state.counts.octets {
+        Some((state.counts, state.file_len))
+    } else if plain {
+        Some((Counts { records: 0, octets }, octets))
+    } else {
+        None
+    }
+}
+
+/// [`FileStore::begin_incoming`](super::FileStore::begin_incoming) for [`super::FsStore`].
+pub(crate) fn begin(
+    shared: &Arc<Shared>,
+    partner: &OdetteId,
+    sfid: &Sfid,
+    restart_offered: bool,
+) -> Result<IncomingDecision, StoreError> {
+    let dirs = shared.partner_dirs(partner)?;
+    let key = sfid_key(sfid);
+
+    let record_path = dirs.delivered.join(format!("{key}{JSON_SUFFIX}"));
+    if let Some(record) = read_json::<DeliveryRecord>(&record_path)? {
+        tracing::info!(%partner, dataset = %sfid.dataset_name, "duplicate of a delivered file");
+        return Ok(IncomingDecision::Duplicate {
+            file: Box::new(Discarding { original: record.delivered.clone(), written: 0 }),
+            original: Box::new(record.delivered),
+        });
+    }
+
+    let announced = sfid.file_size.get().max(sfid.original_file_size.get());
+    let needed = announced.saturating_mul(1024);
+    if let Some(limit) = shared.options.max_file_size {
+        if needed > limit {
+            return Ok(IncomingDecision::Refuse(Refusal {
+                reason: oftp2_codec::reason::SfnaReason::FILE_TOO_BIG,
+                retry: false,
+                text: format!("{announced} KiB exceed the limit of {limit} octets"),
+            }));
+        }
+    }
+    if let Some(free) = super::sync::available_space(&dirs.incoming) {
+        if needed.saturating_add(shared.options.reserved_space) > free {
+            return Ok(IncomingDecision::Refuse(Refusal {
+                reason: oftp2_codec::reason::SfnaReason::FILE_TOO_BIG,
+                retry: true,
+                text: format!("{announced} KiB do not fit in the {} KiB free", free / 1024),
+            }));
+        }
+    }
+
+    let temp = dirs.incoming.join(format!("{key}{PART_SUFFIX}"));
+    let state_path = dirs.incoming.join(format!("{key}{STATE_SUFFIX}"));
+    let Some(active) = ActiveGuard::claim(shared, state_path.clone()) else {
+        return Ok(IncomingDecision::Refuse(StoreError::Busy.sfna()));
+    };
+
+    let state = match read_json::<RestartState>(&state_path) {
+        Ok(state) => state,
+        Err(StoreError::Corrupt { path, why }) => {
+            tracing::warn!(path = %path.display(), %why, "restart state unreadable, starting over");
+            None
+        }
+        Err(err) => return Err(err),
+    };
+    let agreed = match (&state, restart_offered) {
+        (Some(state), true) => agree_restart(state, sfid),
+        _ => None,
+    };
+
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&temp)
+        .map_err(|e| StoreError::io("open", &temp, e))?;
+    let on_disk = file.metadata().map_err(|e| StoreError::io("stat", &temp, e))?.len();
+    let agreed = agreed.filter(|&(_, len)| len <= on_disk);
+    let (restart_from, keep) = agreed.unwrap_or_default();
+    if agreed.is_none() && state.is_some() {
+        // Nothing of the earlier attempt is used: its state must not outlive the data.
+        remove_if_exists(&state_path)?;
+    }
+    file.set_len(keep).map_err(|e| StoreError::io("truncate", &temp, e))?;
+    if let Some(state) = &state {
+        if agreed.is_some() && keep < state.file_len {
+            // Cut below the checkpoint: make the cut and the lower point durable.
+            file.sync_all().map_err(|e| StoreError::io("fsync", &temp, e))?;
+            let lower = RestartState {
+                sfid: sfid.clone(),
+                counts: restart_from,
+                file_len: keep,
+                temp: state.temp.clone(),
+            };
+            write_json(&state_path, &lower)?;
+        }
+    }
+    let mut file = file;
+    file.seek(SeekFrom::Start(keep)).map_err(|e| StoreError::io("seek", &temp, e))?;
+    tracing::debug!(%partner, dataset = %sfid.dataset_name, resume_octets = keep, "receiving");
+    Ok(IncomingDecision::Accept {
+        file: Box::new(FsIncoming {
+            shared: Arc::clone(shared),
+            partner: *partner,
+            sfid: sfid.clone(),
+            dirs,
+            key,
+            temp,
+            state_path,
+            file: BufWriter::with_capacity(WRITE_BUFFER, file),
+            written: keep,
+            _active: active,
+        }),
+        restart_from,
+    })
+}
+
+/// Marks a Virtual File as being received, so that a second session announcing it at
+/// the same time is refused instead of writing into the same partial file.
+struct ActiveGuard {
+    shared: Arc<Shared>,
+    state_path: PathBuf,
+}
+
+impl ActiveGuard {
+    fn claim(shared: &Arc<Shared>, state_path: PathBuf) -> Option<Self> {
+        let mut active = shared.active.lock().unwrap_or_else(|e| e.into_inner());
+        if !active.insert(state_path.clone()) {
+            return None;
+        }
+        Some(Self { shared: Arc::clone(shared), state_path })
+    }
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        let mut active = self.shared.active.lock().unwrap_or_else(|e| e.into_inner());
+        active.remove(&self.state_path);
+    }
+}
+
+/// The writer of [`super::FsStore`].
+struct FsIncoming {
+    shared: Arc<Shared>,
+    partner: OdetteId,
+    sfid: Sfid,
+    dirs: PartnerDirs,
+    key: String,
+    temp: PathBuf,
+    state_path: PathBuf,
+    file: BufWriter<File>,
+    written: u64,
+    _active: ActiveGuard,
+}
+
+impl FsIncoming {
+    fn sync(&mut self) -> Result<(), StoreError> {
+        self.file.flush().map_err(|e| StoreError::io("write", &self.temp, e))?;
+        self.file.get_ref().sync_all().map_err(|e| StoreError::io("fsync", &self.temp, e))
+    }
+
+    fn temp_name(&self) -> String {
+        format!("{}{PART_SUFFIX}", self.key)
+    }
+}
+
+impl IncomingFile for FsIncoming {
+    fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
+        let len = data.len() as u64;
+        if let Some(limit) = self.shared.options.max_file_size {
+            if self.written.saturating_add(len) > limit {
+                return Err(StoreError::TooBig { limit });
+            }
+        }
+        self.file.write_all(data).map_err(|e| StoreError::io("write", &self.temp, e))?;
+        self.written += len;
+        Ok(())
+    }
+
+    fn checkpoint(&mut self, counts: Counts) -> Result<(), StoreError> {
+        self.sync()?;
+        let state = RestartState {
+            sfid: self.sfid.clone(),
+            counts,
+            file_len: self.written,
+            temp: self.temp_name(),
+        };
+        write_json(&self.state_path, &state)
+    }
+
+    fn commit(mut self: Box<Self>, counts: Counts) -> Result<DeliveredFile, StoreError> {
+        self.sync()?;
+        let shared = Arc::clone(&self.shared);
+        let _meta = shared.meta.lock().unwrap_or_else(|e| e.into_inner());
+        let path = free_inbox_path(&self.dirs.inbox, &self.sfid)?;
+        let receipt = eerp_for(&self.sfid);
+        let record = DeliveryRecord {
+            delivered: DeliveredFile {
+                partner: self.partner,
+                sfid: self.sfid.clone(),
+                path: path.clone(),
+                counts,
+                size: self.written,
+            },
+            temp: self.temp_name(),
+            receipt: receipt_name(&receipt),
+            committed_at: unix_nanos(shared.now()),
+        };
+        let record_path = self.dirs.delivered.join(format!("{}{JSON_SUFFIX}", self.key));
+        write_json(&record_path, &record)?;
+        let receipt_path = self.dirs.receipts.join(format!("{}{JSON_SUFFIX}", record.receipt));
+        let moved = (|| {
+            let pending = PendingReceipt { receipt, created: record.committed_at };
+            write_json(&receipt_path, &pending)?;
+            fs::rename(&self.temp, &path).map_err(|e| StoreError::io("rename", &path, e))?;
+            sync_dir(&self.dirs.inbox)
+        })();
+        if let Err(err) = moved {
+            // Undo, so that the peer's retry finds the partial file and no delivery.
+            if !self.temp.exists() && path.exists() {
+                let _ = fs::rename(&path, &self.temp);
+            }
+            let _ = remove_if_exists(&receipt_path);
+            let _ = remove_if_exists(&record_path);
+            let _ = sync_dir(&self.dirs.receipts);
+            let _ = sync_dir(&self.dirs.delivered);
+            return Err(err);
+        }
+        // Delivered. What follows is tidying that recovery also does.
+        if let Err(err) =
+            remove_if_exists(&self.state_path).and_then(|_| sync_dir(&self.dirs.incoming))
+        {
+            tracing::warn!(%err, "restart state of a delivered file left for recovery");
+        }
+        tracing::info!(partner = %self.partner, path = %path.display(), "file delivered");
+        Ok(record.delivered)
+    }
+
+    fn abort(self: Box<Self>, keep_for_restart: bool) -> Result<(), StoreError> {
+        if keep_for_restart {
+            return Ok(());
+        }
+        let Self { file, temp, state_path, dirs, .. } = *self;
+        drop(file);
+        remove_if_exists(&state_path)?;
+        remove_if_exists(&temp)?;
+        sync_dir(&dirs.incoming)
+    }
+
+    fn written(&self) -> u64 {
+        self.written
+    }
+}
+
+/// The first inbox name for this SFID that is not taken.
+pub(crate) fn free_inbox_path(inbox: &Path, sfid: &Sfid) -> Result<PathBuf, StoreError> {
+    for attempt in 1..=10_000 {
+        let path = inbox.join(inbox_name(sfid, attempt));
+        match fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(path),
+            Err(e) => return Err(StoreError::io("stat", &path, e)),
+            Ok(_) => {}
+        }
+    }
+    Err(StoreError::io(
+        "name",
+        inbox.join(inbox_name(sfid, 1)),
+        std::io::Error::other("10,000 files of this name in the inbox"),
+    ))
+}
+
+/// Completes a commit that a crash interrupted after its delivery record was written:
+/// the EERP is recorded if missing, the partial file (durable since before the record)
+/// moves into the inbox.
+pub(crate) fn roll_forward(
+    dirs: &PartnerDirs,
+    record_path: &Path,
+    mut record: DeliveryRecord,
+) -> Result<(), StoreError> {
+    let temp = dirs.incoming.join(&record.temp);
+    if !temp.exists() {
+        return Ok(());
+    }
+    let receipt_path = dirs.receipts.join(format!("{}{JSON_SUFFIX}", record.receipt));
+    if !receipt_path.exists() {
+        let pending = PendingReceipt {
+            receipt: eerp_for(&record.delivered.sfid),
+            created: record.committed_at,
+        };
+        write_json(&receipt_path, &pending)?;
+    }
+    if fs::symlink_metadata(&record.delivered.path).is_ok() {
+        record.delivered.path = free_inbox_path(&dirs.inbox, &record.delivered.sfid)?;
+        write_json(record_path, &record)?;
+    }
+    fs::rename(&temp, &record.delivered.path)
+        .map_err(|e| StoreError::io("rename", &record.delivered.path, e))?;
+    sync_dir(&dirs.inbox)?;
+    tracing::info!(path = %record.delivered.path.display(), "interrupted delivery completed");
+    Ok(())
+}
+
+/// The writer for a duplicate: counts and discards.
+struct Discarding {
+    original: DeliveredFile,
+    written: u64,
+}
+
+impl IncomingFile for Discarding {
+    fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
+        self.written += data.len() as u64;
+        Ok(())
+    }
+
+    fn checkpoint(&mut self, _counts: Counts) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>, _counts: Counts) -> Result<DeliveredFile, StoreError> {
+        Ok(self.original)
+    }
+
+    fn abort(self: Box<Self>, _keep_for_restart: bool) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn written(&self) -> u64 {
+        self.written
+    }
+}
