@@ -160,6 +160,11 @@ impl Transaction {
         if file.is_unrelated_outbound() {
             return Err(LifecycleError::UnrelatedOutbound { found: name.clone() });
         }
+        Ok(self.record(file))
+    }
+
+    /// Takes in a status file already known to be a stage of this transaction.
+    fn record(&mut self, file: &StatusFile) -> Applied {
         let before = self.stage();
         let document = file.document();
         let mut new = false;
@@ -177,13 +182,13 @@ impl Transaction {
             new |= self.errors.insert(error.clone());
         }
         let after = self.stage();
-        Ok(if after != before {
+        if after != before {
             Applied::Advanced { from: before, to: after }
         } else if new {
             Applied::Recorded
         } else {
             Applied::Duplicate
-        })
+        }
     }
 
     /// The stage: Failed if a status 0 came, else the furthest of Exposed, Accepted,
@@ -314,8 +319,8 @@ impl Ledger {
             .or_insert_with(|| {
                 Transaction::new(name.service().clone(), name.transaction_id().clone())
             });
-        // The key matches the file and the file is not unrelated, so apply cannot fail.
-        let applied = transaction.apply(&file).unwrap_or(Applied::Duplicate);
+        // Found by the file's own service and id, and not unrelated: a stage of this one.
+        let applied = transaction.record(&file);
         Outcome::Transaction { applied, stage: transaction.stage() }
     }
 
