@@ -339,7 +339,8 @@ fn reopening_removes_partial_files_without_state_and_state_without_files() {
         file.checkpoint(counts(0, 12)).unwrap();
         drop(file);
         // The partial file of NOFILE vanishes; a state write was cut short.
-        let part = names(&incoming).into_iter().find(|n| n.contains("NOFILE") && n.ends_with(".part"));
+        let part =
+            names(&incoming).into_iter().find(|n| n.contains("NOFILE") && n.ends_with(".part"));
         fs::remove_file(incoming.join(part.unwrap())).unwrap();
         fs::write(incoming.join("X.state.tmp"), b"{").unwrap();
     }

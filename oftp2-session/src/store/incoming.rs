@@ -162,15 +162,6 @@ pub(crate) fn begin(
             }));
         }
     }
-    if let Some(free) = super::sync::available_space(&dirs.incoming) {
-        if needed.saturating_add(shared.options.reserved_space) > free {
-            return Ok(IncomingDecision::Refuse(Refusal {
-                reason: oftp2_codec::reason::SfnaReason::FILE_TOO_BIG,
-                retry: true,
-                text: format!("{announced} KiB do not fit in the {} KiB free", free / 1024),
-            }));
-        }
-    }
 
     let temp = dirs.incoming.join(format!("{key}{PART_SUFFIX}"));
     let state_path = dirs.incoming.join(format!("{key}{STATE_SUFFIX}"));
@@ -191,6 +182,26 @@ pub(crate) fn begin(
         _ => None,
     };
 
+    let on_disk = match fs::metadata(&temp) {
+        Ok(meta) => meta.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(StoreError::io("stat", &temp, e)),
+    };
+    let agreed = agreed.filter(|&(_, len)| len <= on_disk);
+    let (restart_from, keep) = agreed.unwrap_or_default();
+
+    // What is still to come must fit (what a resumed transfer holds already counts).
+    let to_come = needed.saturating_sub(keep);
+    if let Some(free) = super::sync::available_space(&dirs.incoming) {
+        if to_come.saturating_add(shared.options.reserved_space) > free {
+            return Ok(IncomingDecision::Refuse(Refusal {
+                reason: oftp2_codec::reason::SfnaReason::FILE_TOO_BIG,
+                retry: true,
+                text: format!("{} KiB do not fit in the {} KiB free", to_come / 1024, free / 1024),
+            }));
+        }
+    }
+
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -198,9 +209,6 @@ pub(crate) fn begin(
         .truncate(false)
         .open(&temp)
         .map_err(|e| StoreError::io("open", &temp, e))?;
-    let on_disk = file.metadata().map_err(|e| StoreError::io("stat", &temp, e))?.len();
-    let agreed = agreed.filter(|&(_, len)| len <= on_disk);
-    let (restart_from, keep) = agreed.unwrap_or_default();
     if agreed.is_none() && state.is_some() {
         // Nothing of the earlier attempt is used: its state must not outlive the data.
         remove_if_exists(&state_path)?;
