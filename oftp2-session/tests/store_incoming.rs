@@ -408,3 +408,49 @@ fn configured_size_limit_refuses_without_retry() {
     file.abort(false).unwrap();
     assert!(names(&store.inbox(&partner())).is_empty());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_rename_whose_old_name_came_back_is_not_delivered_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let sfid = sfid("TWICE", U, 0, 4);
+    let delivered = {
+        let store = open(dir.path());
+        let (mut file, _) = accept(store.begin_incoming(&partner(), &sfid, true).unwrap());
+        file.write(b"once").unwrap();
+        file.commit(counts(0, 4)).unwrap()
+    };
+    // Both directory entries survived a crash: the inbox name and the partial name.
+    let partner_dir = delivered.path.parent().unwrap().parent().unwrap();
+    let record = names(&partner_dir.join("delivered")).pop().unwrap();
+    let key = record.strip_suffix(".json").unwrap();
+    fs::hard_link(&delivered.path, partner_dir.join("incoming").join(format!("{key}.part")))
+        .unwrap();
+
+    let store = open(dir.path());
+    assert_eq!(names(&store.inbox(&partner())).len(), 1, "still delivered once");
+    assert!(names(&store.incoming_dir(&partner())).is_empty());
+    assert_eq!(fs::read(&delivered.path).unwrap(), b"once");
+}
+
+#[test]
+fn forgotten_deliveries_are_no_longer_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let sfid = sfid("OLD", U, 0, 3);
+    let (mut file, _) = accept(store.begin_incoming(&partner(), &sfid, true).unwrap());
+    file.write(b"old").unwrap();
+    file.commit(counts(0, 3)).unwrap();
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    assert_eq!(store.forget_delivered(&partner(), long_ago).unwrap(), 0);
+    assert!(matches!(
+        store.begin_incoming(&partner(), &sfid, true).unwrap(),
+        IncomingDecision::Duplicate { .. }
+    ));
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
+    assert_eq!(store.forget_delivered(&partner(), later).unwrap(), 1);
+    let (mut file, _) = accept(store.begin_incoming(&partner(), &sfid, true).unwrap());
+    file.write(b"new").unwrap();
+    let second = file.commit(counts(0, 3)).unwrap();
+    assert!(second.path.to_str().unwrap().ends_with("+2"), "the first copy is not overwritten");
+}

@@ -1,21 +1,4 @@
 //! [`FsStore`]: the file store on a directory.
-//!
-//! ```text
-//! <root>/stamp.json                        the last SFIDDATE/SFIDTIME stamp given out
-//! <root>/partners/<partner>/inbox/         delivered files: <DSN>+<date>+<time>[+n]
-//!                          incoming/       partial files <key>.part, restart state <key>.state
-//!                          delivered/      delivery records <key>.json (duplicate detection)
-//!                          outbox/         files to send <seq>.data and their entry <seq>.json
-//!                          receipts/       receipts owed to the partner, <kind>+<key>.json
-//! ```
-//!
-//! `<partner>` and `<key>` (originator, destination, dataset name, date, time) are built
-//! by escaping (see `names.rs`): only `0-9 A-Z a-z - _ +` appear, no path traversal is
-//! possible and distinct Virtual Files never share a name. `<seq>` is the file's
-//! `CCYYMMDDHHMMSScccc`, unique in the store, so the outbox lists in queue order.
-//!
-//! One `FsStore` (shared with `Arc`) per directory at a time: the store serialises its
-//! own threads, not other processes.
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
@@ -163,7 +146,28 @@ struct OutgoingRecord {
 }
 
 /// The file store on a directory. See the [module documentation](super) for the
-/// durability protocol and this file's header for the layout.
+/// durability protocol.
+///
+/// Layout:
+///
+/// ```text
+/// <root>/stamp.json                        the last SFIDDATE/SFIDTIME stamp given out
+/// <root>/partners/<partner>/inbox/         delivered files: <DSN>+<date>+<time>[+n]
+///                          incoming/       partial files <key>.part, restart state <key>.state
+///                          delivered/      delivery records <key>.json (duplicate detection)
+///                          outbox/         files to send <seq>.data and their entry <seq>.json
+///                          receipts/       receipts owed to the partner, <kind>+<key>.json
+/// ```
+///
+/// `<partner>` and `<key>` (originator, destination, dataset name, date, time) are
+/// escaped: only `0-9 A-Z a-z - _ +` appear (`.` becomes `_d`, `/` `_s`, `&` `_a`, `(`
+/// `_o`, `)` `_c`, space `_w`, a leading `-` `_m`), so no path traversal is possible and
+/// distinct Virtual Files never share a name, even on case-insensitive file systems.
+/// `<seq>` is the file's `CCYYMMDDHHMMSScccc`, unique in the store, so the outbox lists
+/// in queue order. Stamps are UTC.
+///
+/// One `FsStore` (cloned freely, it is an `Arc` inside) per directory at a time: it
+/// serialises its own threads, not other processes.
 ///
 /// ```
 /// use oftp2_session::store::{FileStore, FsStore, OutgoingFile, OutgoingSource};

@@ -345,7 +345,8 @@ impl IncomingFile for FsIncoming {
             let pending = PendingReceipt { receipt, created: record.committed_at };
             write_json(&receipt_path, &pending)?;
             fs::rename(&self.temp, &path).map_err(|e| StoreError::io("rename", &path, e))?;
-            sync_dir(&self.dirs.inbox)
+            sync_dir(&self.dirs.inbox)?;
+            sync_dir(&self.dirs.incoming)
         })();
         if let Err(err) = moved {
             // Undo, so that the peer's retry finds the partial file and no delivery.
@@ -421,7 +422,13 @@ pub(crate) fn roll_forward(
         };
         write_json(&receipt_path, &pending)?;
     }
-    if fs::symlink_metadata(&record.delivered.path).is_ok() {
+    if let Ok(there) = fs::symlink_metadata(&record.delivered.path) {
+        if same_file_on_disk(&there, &temp) {
+            // The rename happened but the old name came back (a file system that
+            // persisted only the new directory entry): drop the old name.
+            remove_if_exists(&temp)?;
+            return sync_dir(&dirs.incoming);
+        }
         record.delivered.path = free_inbox_path(&dirs.inbox, &record.delivered.sfid)?;
         write_json(record_path, &record)?;
     }
@@ -430,6 +437,19 @@ pub(crate) fn roll_forward(
     sync_dir(&dirs.inbox)?;
     tracing::info!(path = %record.delivered.path.display(), "interrupted delivery completed");
     Ok(())
+}
+
+/// Whether `path` is the very file `there` describes (same device and inode).
+#[cfg(unix)]
+fn same_file_on_disk(there: &fs::Metadata, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::symlink_metadata(path).is_ok_and(|m| m.dev() == there.dev() && m.ino() == there.ino())
+}
+
+/// Whether `path` is the very file `there` describes: not knowable through std here.
+#[cfg(not(unix))]
+fn same_file_on_disk(_there: &fs::Metadata, _path: &Path) -> bool {
+    false
 }
 
 /// The writer for a duplicate: counts and discards.
