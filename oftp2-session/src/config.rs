@@ -138,7 +138,7 @@ impl From<TextLineHandling> for TextLines {
 /// transport = { mode = "plain-tcp" }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(try_from = "TransportFields", into = "TransportFields")]
 pub enum Transport {
     /// TLS (port 6619, `odette-ftps`): TLS 1.2 at least; the partner's certificate must
     /// chain to `roots` (or, when `roots` is empty, to [`TlsFiles::roots`]).
@@ -171,6 +171,70 @@ impl Default for Transport {
     }
 }
 
+/// The serde form of [`Transport`]: a `mode` tag and the TLS fields, refused with plain TCP
+/// (serde's internally tagged enums would ignore unknown fields of a unit variant).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransportFields {
+    mode: TransportMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    server_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    roots: Vec<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    require_client_certificate: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum TransportMode {
+    Tls,
+    PlainTcp,
+}
+
+impl TryFrom<TransportFields> for Transport {
+    type Error = &'static str;
+
+    fn try_from(fields: TransportFields) -> Result<Self, Self::Error> {
+        let TransportFields { mode, server_name, roots, require_client_certificate } = fields;
+        match mode {
+            TransportMode::Tls => Ok(Transport::Tls {
+                server_name,
+                roots,
+                require_client_certificate: require_client_certificate.unwrap_or(false),
+            }),
+            TransportMode::PlainTcp
+                if server_name.is_none()
+                    && roots.is_empty()
+                    && require_client_certificate.is_none() =>
+            {
+                Ok(Transport::PlainTcp)
+            }
+            TransportMode::PlainTcp => Err("server_name, roots and require_client_certificate \
+                                            apply to mode \"tls\" only, not to \"plain-tcp\""),
+        }
+    }
+}
+
+impl From<Transport> for TransportFields {
+    fn from(transport: Transport) -> Self {
+        match transport {
+            Transport::Tls { server_name, roots, require_client_certificate } => TransportFields {
+                mode: TransportMode::Tls,
+                server_name,
+                roots,
+                require_client_certificate: Some(require_client_certificate),
+            },
+            Transport::PlainTcp => TransportFields {
+                mode: TransportMode::PlainTcp,
+                server_name: None,
+                roots: Vec::new(),
+                require_client_certificate: None,
+            },
+        }
+    }
+}
+
 impl Transport {
     /// Whether sessions run over TLS.
     pub fn is_tls(&self) -> bool {
@@ -199,7 +263,7 @@ pub struct TlsFiles {
     /// responder; as an initiator it is presented as the client certificate.
     #[serde(default)]
     pub certificate: Option<PathBuf>,
-    /// The private key of our certificate (PEM: PKCS#8, PKCS#1 or SEC1; or DER PKCS#8).
+    /// The private key of our certificate (PEM or DER; PKCS#8, PKCS#1 or SEC1).
     #[serde(default)]
     pub private_key: Option<PathBuf>,
     /// As a responder: whether every client must present a certificate chaining to the

@@ -70,6 +70,9 @@ impl FramingError {
 /// [`Connection`](crate::transport::Connection) (or any `AsyncRead + AsyncWrite`). Until
 /// the session has negotiated SSIDSDEB, buffers of up to 99,999 octets are accepted; call
 /// [`StbCodec::set_max_exchange_buffer`] (through `Framed::codec_mut`) once it has.
+///
+/// The encoder takes [`Bytes`] and `&[u8]`; as the sink has two item types, calls that
+/// send nothing name one: `SinkExt::<Bytes>::flush(&mut framed)`.
 #[derive(Debug, Clone, Default)]
 pub struct StbCodec {
     deframer: Deframer,
@@ -133,14 +136,6 @@ impl Encoder<Bytes> for StbCodec {
     type Error = FramingError;
 
     fn encode(&mut self, buffer: Bytes, dst: &mut BytesMut) -> Result<(), FramingError> {
-        self.encode(&buffer[..], dst)
-    }
-}
-
-impl Encoder<&Bytes> for StbCodec {
-    type Error = FramingError;
-
-    fn encode(&mut self, buffer: &Bytes, dst: &mut BytesMut) -> Result<(), FramingError> {
         self.encode(&buffer[..], dst)
     }
 }

@@ -13,7 +13,8 @@
 //!   [`server_config_for`] and [`check_partner_certificate`] apply a [`Config`].
 //!
 //! Files may hold PEM (any number of `CERTIFICATE` blocks; a `PRIVATE KEY`,
-//! `RSA PRIVATE KEY` or `EC PRIVATE KEY` block) or DER (one certificate; a PKCS#8 key).
+//! `RSA PRIVATE KEY` or `EC PRIVATE KEY` block) or DER (one certificate; a PKCS#8, PKCS#1
+//! or SEC1 key).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -23,7 +24,10 @@ use std::sync::Arc;
 
 use oftp2_codec::reason::EsidReason;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+    UnixTime,
+};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
 
@@ -71,7 +75,7 @@ pub enum TlsConfigError {
     /// A file that should hold a private key holds none.
     #[error(
         "{} contains no private key (expected a PEM \"PRIVATE KEY\", \"RSA PRIVATE KEY\" or \
-         \"EC PRIVATE KEY\" block, or a DER PKCS#8 key)",
+         \"EC PRIVATE KEY\" block, or a DER key)",
         .path.display()
     )]
     NoPrivateKey {
@@ -173,7 +177,7 @@ pub fn load_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tl
     parse_certificates(&read(path)?, path)
 }
 
-/// The first private key in PEM text (PKCS#8, PKCS#1 or SEC1) or a DER PKCS#8 key.
+/// The first private key in PEM text, or a DER key (PKCS#8, PKCS#1 or SEC1 either way).
 pub fn parse_private_key(
     contents: &[u8],
     origin: &Path,
@@ -183,7 +187,26 @@ pub fn parse_private_key(
             .map_err(|source| TlsConfigError::Pem { path: origin.to_owned(), source })?
             .ok_or_else(|| TlsConfigError::NoPrivateKey { path: origin.to_owned() })
     } else if contents.first() == Some(&0x30) {
-        Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(contents.to_vec())))
+        // DER carries no label: take the first form the provider can load.
+        let forms = [
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(contents.to_vec())),
+            PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(contents.to_vec())),
+            PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(contents.to_vec())),
+        ];
+        let provider = provider();
+        let mut first_error = None;
+        for key in forms {
+            match provider.key_provider.load_private_key(key.clone_key()) {
+                Ok(_) => return Ok(key),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        Err(TlsConfigError::InvalidPrivateKey {
+            path: origin.to_owned(),
+            source: first_error.unwrap_or(rustls::Error::General("no key".into())),
+        })
     } else {
         Err(TlsConfigError::NoPrivateKey { path: origin.to_owned() })
     }
