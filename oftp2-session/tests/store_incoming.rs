@@ -454,3 +454,49 @@ fn forgotten_deliveries_are_no_longer_duplicates() {
     let second = file.commit(counts(0, 3)).unwrap();
     assert!(second.path.to_str().unwrap().ends_with("+2"), "the first copy is not overwritten");
 }
+
+#[test]
+fn the_engine_may_resume_lower_than_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let data = content(5000);
+    let sfid = with_rest(sfid("LOWER", U, 0, 5000), 4);
+    let (mut file, _) = accept(store.begin_incoming(&partner(), &sfid, true).unwrap());
+    file.write(&data[..4096]).unwrap();
+    file.checkpoint(counts(0, 4096)).unwrap();
+    drop(file);
+
+    let (mut file, offered) = accept(store.begin_incoming(&partner(), &sfid, true).unwrap());
+    assert_eq!(offered, counts(0, 4096));
+    file.restart_at(offered).unwrap();
+    assert!(file.restart_at(counts(0, 5000)).is_err(), "not beyond the offer");
+    file.restart_at(counts(0, 1024)).unwrap();
+    assert_eq!(file.written(), 1024);
+    drop(file);
+    // The lower point is durable.
+    let (mut file, offered) = accept(store.begin_incoming(&partner(), &sfid, true).unwrap());
+    assert_eq!(offered, counts(0, 1024));
+    file.write(&data[1024..]).unwrap();
+    assert!(file.restart_at(Counts::default()).is_err(), "not after writing");
+    let delivered = file.commit(counts(0, 5000)).unwrap();
+    assert_eq!(fs::read(delivered.path).unwrap(), data);
+
+    // A V file cannot be cut between checkpoints, only started over.
+    let variable = with_rest(sfid_v(), 3);
+    let (mut file, _) = accept(store.begin_incoming(&partner(), &variable, true).unwrap());
+    file.write(&content(300)).unwrap();
+    file.checkpoint(counts(3, 294)).unwrap();
+    drop(file);
+    let (mut file, offered) = accept(store.begin_incoming(&partner(), &variable, true).unwrap());
+    assert_eq!(offered, counts(3, 294));
+    assert!(matches!(file.restart_at(counts(1, 98)), Err(StoreError::Restart { .. })));
+    file.restart_at(Counts::default()).unwrap();
+    assert_eq!(file.written(), 0);
+    drop(file);
+    let (_, offered) = accept(store.begin_incoming(&partner(), &variable, true).unwrap());
+    assert_eq!(offered, Counts::default());
+}
+
+fn sfid_v() -> oftp2_codec::command::Sfid {
+    sfid("VAR", RecordFormat::Variable, 100, 300)
+}

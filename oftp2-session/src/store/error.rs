@@ -53,6 +53,15 @@ pub enum StoreError {
     /// The outgoing file cannot be sent as described.
     #[error("invalid outgoing file: {0}")]
     InvalidOutgoing(String),
+    /// [`IncomingFile::restart_at`](super::IncomingFile::restart_at) asked for a point
+    /// the partial file cannot be cut back to.
+    #[error("cannot resume at {asked} octets: {why}")]
+    Restart {
+        /// The octets asked for.
+        asked: u64,
+        /// Why not.
+        why: &'static str,
+    },
     /// The clock is outside what SFIDDATE can hold, or the stamps of a second ran out.
     #[error("cannot stamp a file: {0}")]
     Clock(&'static str),

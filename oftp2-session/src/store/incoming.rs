@@ -241,6 +241,8 @@ pub(crate) fn begin(
             state_path,
             file: BufWriter::with_capacity(WRITE_BUFFER, file),
             written: keep,
+            resumed: restart_from,
+            resumed_len: keep,
             _active: active,
         }),
         restart_from,
@@ -282,6 +284,9 @@ struct FsIncoming {
     state_path: PathBuf,
     file: BufWriter<File>,
     written: u64,
+    /// The restart point offered, and the length of the partial file there.
+    resumed: Counts,
+    resumed_len: u64,
     _active: ActiveGuard,
 }
 
@@ -383,6 +388,40 @@ impl IncomingFile for FsIncoming {
     fn written(&self) -> u64 {
         self.written
     }
+
+    fn restart_at(&mut self, start: Counts) -> Result<(), StoreError> {
+        let asked = start.octets;
+        if self.written != self.resumed_len {
+            return Err(StoreError::Restart { asked, why: "data was already written" });
+        }
+        if asked == self.resumed.octets {
+            return Ok(());
+        }
+        if asked > self.resumed.octets {
+            return Err(StoreError::Restart { asked, why: "beyond the point the store offered" });
+        }
+        let plain = self.resumed_len == self.resumed.octets;
+        if asked != 0 && !plain {
+            return Err(StoreError::Restart {
+                asked,
+                why: "the local file is not the counted octets",
+            });
+        }
+        if asked == 0 {
+            remove_if_exists(&self.state_path)?;
+        }
+        self.file.flush().map_err(|e| StoreError::io("write", &self.temp, e))?;
+        let file = self.file.get_mut();
+        file.set_len(asked).map_err(|e| StoreError::io("truncate", &self.temp, e))?;
+        file.seek(SeekFrom::Start(asked)).map_err(|e| StoreError::io("seek", &self.temp, e))?;
+        self.written = asked;
+        self.resumed = start;
+        self.resumed_len = asked;
+        if asked != 0 {
+            self.checkpoint(start)?;
+        }
+        Ok(())
+    }
 }
 
 /// The first inbox name for this SFID that is not taken.
@@ -478,5 +517,9 @@ impl IncomingFile for Discarding {
 
     fn written(&self) -> u64 {
         self.written
+    }
+
+    fn restart_at(&mut self, _start: Counts) -> Result<(), StoreError> {
+        Ok(())
     }
 }

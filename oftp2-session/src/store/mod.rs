@@ -142,6 +142,13 @@ pub trait IncomingFile: Send {
     /// The octets written so far in this attempt and before it (the length of the
     /// partial file).
     fn written(&self) -> u64;
+
+    /// Cuts the partial file back to `start`, when the engine resumes lower than the
+    /// `restart_from` the store offered (its `accept_file` may lower it further). Call
+    /// it before the first [`write`](Self::write). `start` equal to the offered point (in
+    /// octets) changes nothing, zero starts over; anything between needs a file whose
+    /// local octets are the counted ones (U, T, F), else it is an error.
+    fn restart_at(&mut self, start: Counts) -> Result<(), StoreError>;
 }
 
 /// A file in the outbox, for the record encoder: it can seek to the restart point.
