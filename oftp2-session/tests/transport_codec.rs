@@ -11,7 +11,7 @@ use oftp2_codec::fields::BufferSize;
 use oftp2_codec::reason::EsidReason;
 use oftp2_codec::sth::frame;
 use oftp2_session::transport::{
-    connect, ClientSecurity, FramingError, Listener, ServerSecurity, StbCodec, TransportError,
+    connect, ClientSecurity, FramingError, Listener, ServerSecurity, Side, StbCodec, TransportError,
 };
 use proptest::prelude::*;
 use tokio::io::AsyncWriteExt;
@@ -153,6 +153,7 @@ async fn plain_tcp_round_trip() {
     .unwrap();
     let ((server_side, peer), client_side) = (accepted.unwrap(), connected.unwrap());
     assert!(!server_side.is_tls() && !client_side.is_tls());
+    assert_eq!((server_side.side(), client_side.side()), (Side::Server, Side::Client));
     assert_eq!(peer, client_side.local_addr().unwrap());
     assert_eq!(client_side.peer_addr().to_string(), address);
     assert!(client_side.tcp().nodelay().unwrap());

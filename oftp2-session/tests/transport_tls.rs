@@ -410,3 +410,88 @@ async fn openssl_s_client_with_tls11_is_refused() {
     assert!(matches!(problem(&error), TlsProblem::NoCommonProtocol { .. }), "{error}");
     assert!(error.to_string().contains("TLS 1.2 and 1.3 only"), "{error}");
 }
+
+#[tokio::test]
+async fn openssl_s_client_presents_a_client_certificate_to_mutual_tls() {
+    let pki = Pki::new();
+    let ca = pki.ca("ca");
+    let leaf = pki.leaf(&ca, "server", &["localhost"], Usage::Server, false);
+    let partner = pki.leaf(&ca, "partner", &["partner"], Usage::Client, false);
+    let (listener, address) =
+        listen(server(&leaf, ClientCertificates::Required(ca.anchors()))).await;
+    let mut args: Vec<String> =
+        ["s_client", "-connect", &address, "-CAfile"].map(str::to_owned).to_vec();
+    args.push(ca.pem_file.display().to_string());
+    args.extend(["-cert".to_owned(), partner.certificate_file.display().to_string()]);
+    args.extend(["-key".to_owned(), partner.key_file.display().to_string()]);
+    let (output, accepted) = openssl_s_client(&listener, args).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(accepted.unwrap().peer_certificates().unwrap()[0], partner.der);
+}
+
+/// A port that was free a moment ago.
+async fn free_port() -> u16 {
+    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    probe.local_addr().unwrap().port()
+}
+
+/// Kills the child (an openssl server this test started) when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn our_client_against_openssl_s_server() {
+    let pki = Pki::new();
+    let ca = pki.ca("ca");
+    let leaf = pki.leaf(&ca, "server", &["localhost"], Usage::Server, false);
+    let partner = pki.leaf(&ca, "partner", &["partner"], Usage::Client, false);
+    let port = free_port().await;
+    let _server = Child(
+        std::process::Command::new("openssl")
+            .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-tls1_2", "-quiet"])
+            .arg("-cert")
+            .arg(&leaf.certificate_file)
+            .arg("-key")
+            .arg(&leaf.key_file)
+            .arg("-CAfile")
+            .arg(&ca.pem_file)
+            .arg("-Verify")
+            .arg("1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the openssl command line is installed"),
+    );
+    let address = format!("127.0.0.1:{port}");
+    // Wait (at most 10 s) until it listens.
+    let mut listening = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(&address).await.is_ok() {
+            listening = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(listening, "openssl s_server did not start");
+
+    // Without a client certificate: refused, in words.
+    let error = match connect(&address, &tls(client(&ca, None), Some("localhost")), LIMIT).await {
+        Err(error) => error,
+        Ok(connection) => refused_on_read(connection).await,
+    };
+    assert_eq!(problem(&error), &TlsProblem::HandshakeRefused { have_certificate: false });
+    assert!(error.to_string().contains("requires a client certificate"), "{error}");
+
+    // With one: TLS 1.2, and the server's certificate is the one we expect.
+    let security = tls(client(&ca, Some(&partner)), Some("localhost"));
+    let connection = connect(&address, &security, LIMIT).await.unwrap();
+    assert_eq!(connection.tls_version(), Some(rustls::ProtocolVersion::TLSv1_2));
+    assert_eq!(connection.peer_certificates().unwrap()[0], leaf.der);
+}

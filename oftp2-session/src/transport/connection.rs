@@ -106,6 +106,7 @@ enum Stream {
 pub struct Connection {
     stream: Stream,
     peer: SocketAddr,
+    side: Side,
     /// Whether we had a client certificate to offer (for error messages).
     #[cfg(feature = "tls")]
     have_certificate: bool,
@@ -125,13 +126,15 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
-    /// A plain TCP connection over an already connected stream.
-    pub fn plain(stream: TcpStream) -> io::Result<Self> {
+    /// A plain TCP connection over a stream connected elsewhere (`side` says whether we
+    /// connected or accepted it). TCP_NODELAY is set.
+    pub fn plain(stream: TcpStream, side: Side) -> io::Result<Self> {
         let peer = stream.peer_addr()?;
         set_nodelay(&stream);
         Ok(Connection {
             stream: Stream::Plain(stream),
             peer,
+            side,
             #[cfg(feature = "tls")]
             have_certificate: false,
         })
@@ -163,13 +166,9 @@ impl Connection {
         !matches!(self.stream, Stream::Plain(_))
     }
 
-    /// Which side we are.
+    /// Which side we are: the one that connected or the one that accepted.
     pub fn side(&self) -> Side {
-        match &self.stream {
-            #[cfg(feature = "tls")]
-            Stream::Server(_) => Side::Server,
-            _ => Side::Client,
-        }
+        self.side
     }
 
     /// The certificate chain the peer presented in the TLS handshake (leaf first), already
@@ -368,6 +367,7 @@ async fn connect_inner(
             Ok(Connection {
                 stream: Stream::Plain(tcp),
                 peer,
+                side: Side::Client,
                 #[cfg(feature = "tls")]
                 have_certificate: false,
             })
@@ -383,8 +383,12 @@ async fn connect_inner(
                 .await
                 .map_err(|_| timed_out("TLS handshake"))?
                 .map_err(|error| handshake_error(error, peer, Side::Client, have_certificate))?;
-            let connection =
-                Connection { stream: Stream::Client(Box::new(stream)), peer, have_certificate };
+            let connection = Connection {
+                stream: Stream::Client(Box::new(stream)),
+                peer,
+                side: Side::Client,
+                have_certificate,
+            };
             tracing::debug!(%peer, version = ?connection.tls_version(), "TLS connected");
             Ok(connection)
         }
@@ -552,6 +556,7 @@ impl Incoming {
             let connection = Connection {
                 stream: Stream::Server(Box::new(stream)),
                 peer,
+                side: Side::Server,
                 have_certificate: false,
             };
             tracing::debug!(
@@ -566,6 +571,7 @@ impl Incoming {
         Ok(Connection {
             stream: Stream::Plain(tcp),
             peer,
+            side: Side::Server,
             #[cfg(feature = "tls")]
             have_certificate: false,
         })

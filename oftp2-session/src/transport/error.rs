@@ -168,6 +168,13 @@ pub enum TlsProblem {
         /// The alert.
         alert: String,
     },
+    /// The peer refused the handshake with the generic `handshake_failure` alert: no
+    /// parameters in common, or (OpenSSL servers on TLS 1.2) a client certificate missing
+    /// or refused.
+    HandshakeRefused {
+        /// Whether we had a client certificate to present.
+        have_certificate: bool,
+    },
     /// No TLS version or cipher suite in common.
     NoCommonProtocol {
         /// rustls' reason.
@@ -207,9 +214,7 @@ impl TlsProblem {
             }
             E::AlertReceived(alert) => match alert {
                 A::CertificateRequired => TlsProblem::ClientCertificateRequired,
-                A::HandshakeFailure if side == Side::Client && !have_certificate => {
-                    TlsProblem::ClientCertificateRequired
-                }
+                A::HandshakeFailure => TlsProblem::HandshakeRefused { have_certificate },
                 A::BadCertificate
                 | A::UnsupportedCertificate
                 | A::CertificateRevoked
@@ -220,7 +225,7 @@ impl TlsProblem {
                 | A::DecryptError => {
                     TlsProblem::CertificateRejectedByPeer { alert: format!("{alert:?}") }
                 }
-                A::ProtocolVersion | A::InsufficientSecurity | A::HandshakeFailure => {
+                A::ProtocolVersion | A::InsufficientSecurity => {
                     TlsProblem::NoCommonProtocol { detail: format!("TLS alert {alert:?}") }
                 }
                 other => TlsProblem::Other { detail: format!("TLS alert {other:?}") },
@@ -311,6 +316,26 @@ impl fmt::Display for Describe<'_> {
                     f,
                     "the client rejected our server certificate (alert {alert}): it does not \
                      trust our CA or our name"
+                ),
+            },
+            TlsProblem::HandshakeRefused { have_certificate } => match self.side {
+                Side::Client if !*have_certificate => write!(
+                    f,
+                    "the server refused the handshake (alert HandshakeFailure): it requires a \
+                     client certificate and none is configured (tls.certificate, \
+                     tls.private_key), or it has no TLS version or cipher suite in common with \
+                     us (TLS 1.2 and 1.3)"
+                ),
+                Side::Client => write!(
+                    f,
+                    "the server refused the handshake (alert HandshakeFailure): it did not \
+                     accept our client certificate, or it has no TLS version or cipher suite \
+                     in common with us (TLS 1.2 and 1.3)"
+                ),
+                Side::Server => write!(
+                    f,
+                    "the client refused the handshake (alert HandshakeFailure): no TLS version \
+                     or cipher suite in common, or it does not accept our certificate"
                 ),
             },
             TlsProblem::NoCommonProtocol { detail } => write!(

@@ -72,6 +72,14 @@ pub enum TlsConfigError {
         /// The file.
         path: PathBuf,
     },
+    /// A certificate cannot be parsed.
+    #[error("the certificate in {} cannot be used: {source}", .path.display())]
+    InvalidCertificate {
+        /// The file.
+        path: PathBuf,
+        /// rustls' reason.
+        source: rustls::Error,
+    },
     /// A file that should hold a private key holds none.
     #[error(
         "{} contains no private key (expected a PEM \"PRIVATE KEY\", \"RSA PRIVATE KEY\" or \
@@ -290,7 +298,12 @@ impl Identity {
                     private_key: private_key.to_owned(),
                 })
             }
-            Err(_) => return Err(TlsConfigError::NoCertificate { path: certificate.to_owned() }),
+            Err(source) => {
+                return Err(TlsConfigError::InvalidCertificate {
+                    path: certificate.to_owned(),
+                    source,
+                })
+            }
         }
         Ok(Identity { chain: certified.cert, key })
     }
