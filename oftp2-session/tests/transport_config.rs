@@ -178,6 +178,18 @@ fn der_files_and_sec1_keys_are_read() {
     Identity::from_files(&leaf.certificate_file, &sec1).unwrap();
     Identity::from_files(&leaf.certificate_file, &der_sec1).unwrap();
     Identity::from_files(&leaf.certificate_file, &der_pkcs8).unwrap();
+    let encrypted = pki.path("encrypted.key");
+    let status = std::process::Command::new("openssl")
+        .args(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", "pass:secret", "-in"])
+        .arg(&leaf.key_file)
+        .arg("-out")
+        .arg(&encrypted)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let error = Identity::from_files(&leaf.certificate_file, &encrypted).unwrap_err();
+    assert!(matches!(error, TlsConfigError::EncryptedPrivateKey { .. }), "{error}");
+    assert!(error.to_string().contains("encrypted.key is encrypted"), "{error}");
     let garbage = pki.write("garbage.der", [0x30, 0x03, 0x02, 0x01, 0x00]);
     let error = Identity::from_files(&leaf.certificate_file, &garbage).unwrap_err();
     assert!(matches!(error, TlsConfigError::InvalidPrivateKey { .. }), "{error}");

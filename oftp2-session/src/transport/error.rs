@@ -49,7 +49,7 @@ pub enum TransportError {
         source: io::Error,
     },
     /// A step did not finish in time.
-    #[error("{step} with {peer} did not finish within {}", seconds(*.after))]
+    #[error("{step} for {peer} timed out after {}", seconds(*.after))]
     Timeout {
         /// What was under way: resolving, TCP connect or TLS handshake.
         step: &'static str,

@@ -90,6 +90,16 @@ pub enum TlsConfigError {
         /// The file.
         path: PathBuf,
     },
+    /// The private key is encrypted with a passphrase.
+    #[error(
+        "the private key in {} is encrypted; store it unencrypted (for instance \
+         `openssl pkey -in KEY -out PLAIN`) and protect the file instead",
+        .path.display()
+    )]
+    EncryptedPrivateKey {
+        /// The file.
+        path: PathBuf,
+    },
     /// The private key cannot be used (unsupported algorithm, damaged).
     #[error("the private key in {} cannot be used: {source}", .path.display())]
     InvalidPrivateKey {
@@ -193,7 +203,13 @@ pub fn parse_private_key(
     if is_pem(contents) {
         rustls_pemfile::private_key(&mut &contents[..])
             .map_err(|source| TlsConfigError::Pem { path: origin.to_owned(), source })?
-            .ok_or_else(|| TlsConfigError::NoPrivateKey { path: origin.to_owned() })
+            .ok_or_else(|| {
+                if contents.windows(21).any(|w| w == b"ENCRYPTED PRIVATE KEY") {
+                    TlsConfigError::EncryptedPrivateKey { path: origin.to_owned() }
+                } else {
+                    TlsConfigError::NoPrivateKey { path: origin.to_owned() }
+                }
+            })
     } else if contents.first() == Some(&0x30) {
         // DER carries no label: take the first form the provider can load.
         let forms = [
