@@ -115,7 +115,7 @@ impl App {
                     data.truncate(start.octets as usize);
                     self.incoming = Some((*sfid, data));
                 }
-                Event::FileData { data } => {
+                Event::FileData { data, .. } => {
                     self.incoming.as_mut().unwrap().1.extend_from_slice(&data)
                 }
                 Event::EndOfFile { .. } => {

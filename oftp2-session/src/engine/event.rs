@@ -91,6 +91,9 @@ pub enum Event {
     FileData {
         /// The octets.
         data: Bytes,
+        /// What has arrived of the file so far, these octets included, counted from its
+        /// start: a restart checkpoint once the octets are durable.
+        counts: Counts,
     },
     /// The incoming file is complete and its counts check out (EFID, F_CLOSE_FILE_IND).
     /// Make it durable, then call [`Session::file_closed`](super::Session::file_closed):

@@ -154,7 +154,6 @@ impl State {
 }
 
 /// One OFTP session, either role, as a deterministic state machine.
-#[derive(Debug)]
 pub struct Session {
     config: Arc<Config>,
     role: Role,
@@ -169,6 +168,24 @@ pub struct Session {
     receipts: VecDeque<(Token, Receipt)>,
     /// Receipts that cannot be sent at this session's level (NERP before 1.4).
     deferred_receipts: Vec<(Token, Receipt)>,
+    /// An extra admission check of the identified partner (its TLS certificate).
+    admission: Option<Admission>,
+}
+
+/// An extra check a Responder makes of a partner that SSID identified (code and
+/// password correct), such as its TLS client certificate: `Err` ends the session with
+/// that ESID reason and text.
+pub type Admission = Box<dyn Fn(&Partner) -> Result<(), (EsidReason, String)> + Send + Sync>;
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("role", &self.role)
+            .field("state", &self.state.name())
+            .field("partner", &self.partner.as_ref().map(|p| p.odette_id))
+            .field("negotiated", &self.negotiated)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {
@@ -203,7 +220,13 @@ impl Session {
             outgoing: VecDeque::new(),
             receipts: VecDeque::new(),
             deferred_receipts: Vec::new(),
+            admission: None,
         }
+    }
+
+    /// Sets the Responder's extra admission check of identified partners.
+    pub fn set_admission(&mut self, admission: Admission) {
+        self.admission = Some(admission);
     }
 
     /// Our role.
@@ -647,6 +670,10 @@ impl Session {
                 return State::Closed;
             }
         };
+        if let Some(Err((reason, text))) = self.admission.as_ref().map(|check| check(&partner)) {
+            self.end_local(reason, &text);
+            return State::Closed;
+        }
         match negotiate::as_responder(&self.config, &partner, &theirs) {
             Ok((negotiated, answer)) => {
                 self.partner = Some(partner);
@@ -717,7 +744,10 @@ impl Session {
         if receiving.failed.is_none() {
             match receiving.decoder.push_payload(payload) {
                 Ok(data) if data.is_empty() => {}
-                Ok(data) => self.events.push_back(Event::FileData { data }),
+                Ok(data) => {
+                    let counts = receiving.decoder.counts();
+                    self.events.push_back(Event::FileData { data, counts });
+                }
                 Err(error) => match error.esid_reason() {
                     Some(reason) => {
                         self.fail_incoming("the peer sent a malformed DATA buffer");

@@ -1,0 +1,635 @@
+//! The tokio driver: runs a [`Session`] over a connection, with a [`FileStore`] behind it.
+//!
+//! The driver only moves octets and arms the timer; every protocol decision is the
+//! engine's. It answers the engine's events from the store: an SFID is accepted or refused
+//! as the store decides (resuming from what an interrupted transfer left), incoming data
+//! is written and checkpointed, EFPA goes out only after the store has made the file
+//! durable, RTR only after a receipt is recorded; outgoing files and owed receipts are
+//! queued from the store when the session starts.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use oftp2_codec::command::Sfid;
+use oftp2_codec::fields::{DatasetName, OdetteId, RecordFormat};
+use oftp2_codec::reason::EsidReason;
+use oftp2_codec::record::Counts;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio_util::codec::Framed;
+use tracing::{debug, info, info_span, warn, Instrument};
+
+use crate::config::Partner;
+use crate::engine::{self, Event, Negotiated, Session, SessionEnd, Token};
+use crate::store::{
+    DeliveredFile, FileStore, IncomingDecision, IncomingFile, OutgoingId, OutgoingReader,
+    ReceiptId, RefusalReason,
+};
+use crate::transport::{FramingError, StbCodec};
+
+/// How often (in octets received) an incoming file is made durable as a restart point.
+pub const CHECKPOINT_INTERVAL: u64 = 8 * 1024 * 1024;
+
+/// Which way a file goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From the partner to us.
+    Inbound,
+    /// From us to the partner.
+    Outbound,
+}
+
+/// Progress of a file transfer, for progress bars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// Which way.
+    pub direction: Direction,
+    /// SFIDDSN.
+    pub dataset_name: DatasetName,
+    /// Octets of the file transferred so far (from its start, a restart included).
+    pub octets: u64,
+    /// The expected total, from SFIDFSIZ (1 KiB blocks) or the local file's size.
+    pub total_estimate: u64,
+}
+
+/// A progress callback.
+pub type ProgressFn = Box<dyn FnMut(&Progress) + Send>;
+
+/// What became of an outgoing file in a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutgoingOutcome {
+    /// The partner has it (EFPA); its EERP or NERP may follow.
+    Sent {
+        /// The outbox entry.
+        id: OutgoingId,
+        /// What was sent.
+        counts: Counts,
+    },
+    /// The partner refused it (SFNA, EFNA) or it could not be sent.
+    Refused {
+        /// The outbox entry.
+        id: OutgoingId,
+        /// Why.
+        why: String,
+    },
+}
+
+/// A receipt that arrived, and the outbox entry it settles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedReceipt {
+    /// The EERP or NERP.
+    pub receipt: engine::Receipt,
+    /// Our file it answers, if the store knows it.
+    pub file: Option<OutgoingId>,
+}
+
+/// The outcome of a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionReport {
+    /// The partner, once identified.
+    pub partner: Option<OdetteId>,
+    /// What was negotiated, once the session started.
+    pub negotiated: Option<Negotiated>,
+    /// Files received and made durable.
+    pub received: Vec<DeliveredFile>,
+    /// Files offered again by the partner that had been delivered already (their data
+    /// was discarded, EFPA answered).
+    pub duplicates: Vec<Sfid>,
+    /// Our files' outcomes.
+    pub sent: Vec<OutgoingOutcome>,
+    /// Receipts that arrived.
+    pub receipts: Vec<ReceivedReceipt>,
+    /// Receipts we sent that the partner acknowledged.
+    pub receipts_sent: usize,
+    /// How the session ended.
+    pub end: SessionEnd,
+}
+
+/// Why the driver stopped before the session ended by the protocol.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriverError {
+    /// Reading or writing the connection failed.
+    #[error("connection error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs `session` over `io` until it ends, answering it from `store`.
+///
+/// For an Initiator, queue nothing on the session yourself: the partner's outbox and the
+/// receipts owed to it are queued from the store before the first command goes out.
+pub async fn run<T, S>(
+    session: Session,
+    io: T,
+    store: &S,
+    progress: Option<ProgressFn>,
+) -> Result<SessionReport, DriverError>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+    S: FileStore + ?Sized,
+{
+    let span = info_span!("oftp_session", role = ?session.role());
+    Driver::new(session, store, progress).run(io).instrument(span).await
+}
+
+struct Incoming {
+    file: Box<dyn IncomingFile>,
+    sfid: Sfid,
+    duplicate: bool,
+    last_checkpoint: u64,
+    /// A storage error while writing: answered with EFNA at EFID.
+    failed: Option<crate::store::StoreError>,
+}
+
+struct Feeding {
+    token: Token,
+    reader: Box<dyn OutgoingReader>,
+    chunk: usize,
+    octets: u64,
+}
+
+struct Driver<'s, S: FileStore + ?Sized> {
+    session: Session,
+    store: &'s S,
+    progress: Option<ProgressFn>,
+    files: HashMap<Token, (OutgoingId, Sfid, u64)>,
+    receipts: HashMap<Token, ReceiptId>,
+    queued_receipts: Vec<ReceiptId>,
+    next_token: u64,
+    incoming: Option<Incoming>,
+    feeding: Option<Feeding>,
+    report: SessionReport,
+}
+
+impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
+    fn new(session: Session, store: &'s S, progress: Option<ProgressFn>) -> Self {
+        let partner = session.partner().map(|p| p.odette_id);
+        let mut driver = Driver {
+            session,
+            store,
+            progress,
+            files: HashMap::new(),
+            receipts: HashMap::new(),
+            queued_receipts: Vec::new(),
+            next_token: 0,
+            incoming: None,
+            feeding: None,
+            report: SessionReport {
+                partner,
+                negotiated: None,
+                received: Vec::new(),
+                duplicates: Vec::new(),
+                sent: Vec::new(),
+                receipts: Vec::new(),
+                receipts_sent: 0,
+                end: SessionEnd::TransportLost,
+            },
+        };
+        if let Some(partner) = driver.session.partner().cloned() {
+            driver.queue_from_store(&partner);
+        }
+        driver
+    }
+
+    async fn run<T: AsyncRead + AsyncWrite + Unpin>(
+        mut self,
+        io: T,
+    ) -> Result<SessionReport, DriverError> {
+        let mut framed = Framed::new(io, StbCodec::new());
+        loop {
+            self.service();
+            let mut wrote = false;
+            while let Some(buffer) = self.session.poll_transmit() {
+                if let Err(error) = framed.feed(buffer).await {
+                    return self.transport_failed(error);
+                }
+                wrote = true;
+            }
+            if wrote {
+                if let Err(error) = SinkExt::<Bytes>::flush(&mut framed).await {
+                    return self.transport_failed(error);
+                }
+            }
+            if self.session.is_closed() {
+                self.service();
+                let mut io = framed.into_inner();
+                // Best effort: the peer may already have closed its side.
+                let _ = io.shutdown().await;
+                return Ok(self.report);
+            }
+            if self.session.wants_data() && self.feeding.is_some() {
+                continue;
+            }
+            let deadline = self.session.poll_timeout();
+            tokio::select! {
+                frame = framed.next() => match frame {
+                    Some(Ok(buffer)) => self.session.handle_input(buffer, Instant::now()),
+                    Some(Err(FramingError::Malformed(malformed))) => {
+                        self.session.abort(malformed.reason, &malformed.to_string());
+                    }
+                    Some(Err(error)) => {
+                        debug!(%error, "connection failed");
+                        self.session.handle_transport_closed();
+                    }
+                    None => self.session.handle_transport_closed(),
+                },
+                () = sleep_until(deadline) => self.session.handle_timeout(Instant::now()),
+            }
+            if let Some(negotiated) = self.session.negotiated() {
+                framed.codec_mut().set_max_exchange_buffer(negotiated.buffer_size);
+            }
+        }
+    }
+
+    fn transport_failed(mut self, error: FramingError) -> Result<SessionReport, DriverError> {
+        debug!(%error, "writing failed");
+        self.session.handle_transport_closed();
+        self.service();
+        match error {
+            FramingError::Io(error) if self.report.negotiated.is_none() => Err(error.into()),
+            _ => Ok(self.report),
+        }
+    }
+
+    /// Handles every pending event and feeds the outgoing file while the engine wants it.
+    fn service(&mut self) {
+        loop {
+            while let Some(event) = self.session.poll_event() {
+                self.handle(event);
+            }
+            if !self.feed() {
+                break;
+            }
+        }
+    }
+
+    fn token(&mut self) -> Token {
+        self.next_token += 1;
+        Token(self.next_token)
+    }
+
+    fn queue_from_store(&mut self, partner: &Partner) {
+        match self.store.pending_receipts(&partner.odette_id) {
+            Ok(receipts) => {
+                for (id, receipt) in receipts {
+                    self.queue_receipt(id, receipt);
+                }
+            }
+            Err(error) => warn!(%error, "cannot read the receipts owed"),
+        }
+        match self.store.outgoing(&partner.odette_id) {
+            Ok(entries) => {
+                for entry in entries {
+                    let token = self.token();
+                    let mut sfid = entry.sfid.clone();
+                    sfid.restart_position = entry.restart_position();
+                    let settings = engine::settings_for(&sfid, partner.text_lines.into());
+                    self.files.insert(token, (entry.id, sfid.clone(), entry.size));
+                    self.session.queue_file(token, sfid, settings);
+                }
+            }
+            Err(error) => warn!(%error, "cannot read the outbox"),
+        }
+    }
+
+    fn queue_receipt(&mut self, id: ReceiptId, receipt: crate::store::Receipt) {
+        if self.queued_receipts.contains(&id) {
+            return;
+        }
+        let token = self.token();
+        self.queued_receipts.push(id.clone());
+        self.receipts.insert(token, id);
+        self.session.queue_receipt(token, to_engine_receipt(receipt));
+    }
+
+    fn partner_id(&self) -> Option<OdetteId> {
+        self.session.partner().map(|p| p.odette_id)
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Connected { peer, negotiated } => {
+                info!(peer = %peer.code, level = %negotiated.level, buffer = %negotiated.buffer_size,
+                      credit = %negotiated.credit, "session started");
+                self.report.negotiated = Some(negotiated);
+                self.report.partner = Some(peer.code);
+                if self.session.role() == engine::Role::Responder {
+                    if let Some(partner) = self.session.partner().cloned() {
+                        self.queue_from_store(&partner);
+                    }
+                }
+            }
+            Event::StartFileRequest { sfid } => self.start_file(*sfid),
+            Event::FileData { data, counts } => self.file_data(&data, counts),
+            Event::EndOfFile { counts, .. } => self.end_of_file(counts),
+            Event::IncomingFileFailed { why, .. } => {
+                if let Some(incoming) = self.incoming.take() {
+                    info!(file = %incoming.sfid.dataset_name, why, "incoming file failed");
+                    let keep = !incoming.duplicate;
+                    if let Err(error) = incoming.file.abort(keep) {
+                        warn!(%error, "cannot keep the partial file");
+                    }
+                }
+            }
+            Event::FileAccepted { token, feed_from, .. } => self.file_accepted(token, feed_from),
+            Event::FileRefused { token, sfna } => {
+                self.outgoing_refused(
+                    token,
+                    RefusalReason::Sfna(sfna.reason),
+                    sfna.retry,
+                    sfna.text.as_str(),
+                );
+            }
+            Event::FileRejected { token, efna } => {
+                self.outgoing_refused(
+                    token,
+                    RefusalReason::Efna(efna.reason),
+                    false,
+                    efna.text.as_str(),
+                );
+            }
+            Event::FileFailed { token, why } => {
+                self.feeding = None;
+                if let Some((id, ..)) = self.files.get(&token) {
+                    warn!(%id, why, "cannot send the file");
+                    self.report.sent.push(OutgoingOutcome::Refused { id: id.clone(), why });
+                }
+            }
+            Event::FileSent { token, counts } => {
+                self.feeding = None;
+                if let Some((id, ..)) = self.files.get(&token) {
+                    if let Err(error) = self.store.outgoing_sent(id, counts) {
+                        warn!(%error, "cannot record a file as sent");
+                    }
+                    info!(%id, octets = counts.octets, "file sent");
+                    self.report.sent.push(OutgoingOutcome::Sent { id: id.clone(), counts });
+                }
+            }
+            Event::ReceiptReceived { receipt } => self.receipt_received(*receipt),
+            Event::ReceiptDelivered { token } => {
+                if let Some(id) = self.receipts.get(&token) {
+                    if let Err(error) = self.store.receipt_sent(id) {
+                        warn!(%error, "cannot record a receipt as sent");
+                    }
+                    self.report.receipts_sent += 1;
+                }
+            }
+            Event::Closed { end } => {
+                info!(?end, "session ended");
+                if let Some(feeding) = self.feeding.take() {
+                    self.record_progress(&feeding);
+                }
+                self.report.end = end;
+            }
+        }
+    }
+
+    fn start_file(&mut self, sfid: Sfid) {
+        let Some(partner) = self.partner_id() else { return };
+        let restart = self.session.negotiated().is_some_and(|n| n.restart);
+        let decision = self.store.begin_incoming(&partner, &sfid, restart);
+        let result = match decision {
+            Ok(IncomingDecision::Accept { file, restart_from }) => {
+                self.accept(sfid, file, restart_from, false)
+            }
+            Ok(IncomingDecision::Duplicate { file, .. }) => {
+                info!(file = %sfid.dataset_name, "already delivered: receiving it again to discard");
+                self.accept(sfid, file, Counts::default(), true)
+            }
+            Ok(IncomingDecision::Refuse(refusal)) => {
+                self.session.refuse_file(refusal.reason, refusal.retry, &refusal.text)
+            }
+            Err(error) => {
+                let refusal = error.sfna();
+                warn!(%error, "cannot receive the file");
+                self.session.refuse_file(refusal.reason, refusal.retry, &refusal.text)
+            }
+        };
+        if let Err(error) = result {
+            warn!(%error, "engine refused the answer to SFID");
+        }
+    }
+
+    fn accept(
+        &mut self,
+        sfid: Sfid,
+        mut file: Box<dyn IncomingFile>,
+        have: Counts,
+        duplicate: bool,
+    ) -> Result<(), engine::ApiError> {
+        let start = self.session.accept_file(have)?;
+        if start != have {
+            if let Err(error) = file.restart_at(start) {
+                // The engine already answered SFPA from `start`; the store must follow.
+                warn!(%error, "cannot cut the partial file back to the restart point");
+                self.session.abort(EsidReason::RESOURCES_NOT_AVAILABLE, &error.to_string());
+                return Ok(());
+            }
+        }
+        self.incoming =
+            Some(Incoming { file, sfid, duplicate, last_checkpoint: start.octets, failed: None });
+        Ok(())
+    }
+
+    fn file_data(&mut self, data: &[u8], counts: Counts) {
+        let Some(incoming) = self.incoming.as_mut() else { return };
+        if incoming.failed.is_some() {
+            return;
+        }
+        if let Err(error) = incoming.file.write(data) {
+            incoming.failed = Some(error);
+            return;
+        }
+        if counts.octets - incoming.last_checkpoint >= CHECKPOINT_INTERVAL {
+            match incoming.file.checkpoint(counts) {
+                Ok(()) => incoming.last_checkpoint = counts.octets,
+                Err(error) => incoming.failed = Some(error),
+            }
+        }
+        let total_estimate = incoming.sfid.file_size.get().saturating_mul(1024);
+        let dataset_name = incoming.sfid.dataset_name;
+        self.progress(Progress {
+            direction: Direction::Inbound,
+            dataset_name,
+            octets: counts.octets,
+            total_estimate,
+        });
+    }
+
+    fn end_of_file(&mut self, counts: Counts) {
+        let Some(incoming) = self.incoming.take() else { return };
+        let result = match incoming.failed {
+            Some(error) => Err(error),
+            None => incoming.file.commit(counts),
+        };
+        let answer = match result {
+            Ok(delivered) => {
+                if incoming.duplicate {
+                    self.report.duplicates.push(incoming.sfid);
+                } else {
+                    info!(file = %delivered.sfid.dataset_name, path = %delivered.path.display(), "file received");
+                    self.report.received.push(delivered);
+                }
+                // The EERP the store now owes goes out in this session (EFPA asks for the turn).
+                if let Some(partner) = self.partner_id() {
+                    if let Ok(receipts) = self.store.pending_receipts(&partner) {
+                        for (id, receipt) in receipts {
+                            self.queue_receipt(id, receipt);
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Err(error) => {
+                warn!(%error, "cannot store the received file");
+                Err((error.efna_reason(), error.to_string()))
+            }
+        };
+        if let Err(error) = self.session.file_closed(answer) {
+            warn!(%error, "engine refused the close");
+        }
+    }
+
+    fn receipt_received(&mut self, receipt: engine::Receipt) {
+        let Some(partner) = self.partner_id() else { return };
+        match self.store.receipt_received(&partner, &to_store_receipt(&receipt)) {
+            Ok(file) => {
+                info!(kind = receipt.name(), ?file, "receipt received");
+                self.report.receipts.push(ReceivedReceipt { receipt, file });
+                if let Err(error) = self.session.receipt_processed() {
+                    warn!(%error, "engine refused RTR");
+                }
+            }
+            Err(error) => {
+                warn!(%error, "cannot record a receipt: ending the session without RTR");
+                self.session
+                    .abort(EsidReason::RESOURCES_NOT_AVAILABLE, "cannot record the receipt");
+            }
+        }
+    }
+
+    fn file_accepted(&mut self, token: Token, feed_from: u64) {
+        let Some((id, sfid, _)) = self.files.get(&token) else { return };
+        let opened = self.store.open_outgoing(id).and_then(|mut reader| {
+            reader.seek(SeekFrom::Start(feed_from)).map_err(|source| {
+                crate::store::StoreError::Io { op: "seek", path: id.to_string().into(), source }
+            })?;
+            Ok(reader)
+        });
+        match opened {
+            Ok(reader) => {
+                let chunk = self.session.negotiated().map_or(4096, |n| n.buffer_size.octets());
+                info!(%id, file = %sfid.dataset_name, feed_from, "sending file");
+                self.feeding = Some(Feeding { token, reader, chunk, octets: feed_from });
+            }
+            Err(error) => {
+                warn!(%error, "cannot open the file to send");
+                self.session
+                    .abort(EsidReason::RESOURCES_NOT_AVAILABLE, "cannot read the file to send");
+            }
+        }
+    }
+
+    /// Feeds the engine one chunk if it wants one; returns whether it did.
+    fn feed(&mut self) -> bool {
+        if !self.session.wants_data() {
+            return false;
+        }
+        let Some(feeding) = self.feeding.as_mut() else { return false };
+        let mut chunk = vec![0u8; feeding.chunk];
+        let read = loop {
+            match feeding.reader.read(&mut chunk) {
+                Ok(n) => break Ok(n),
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => break Err(error),
+            }
+        };
+        let result = match read {
+            Ok(0) => self.session.finish_data(),
+            Ok(n) => {
+                feeding.octets += n as u64;
+                let pushed = self.session.push_data(chunk.get(..n).unwrap_or_default());
+                let token = feeding.token;
+                let octets = feeding.octets;
+                if let Some((_, sfid, size)) = self.files.get(&token) {
+                    let progress = Progress {
+                        direction: Direction::Outbound,
+                        dataset_name: sfid.dataset_name,
+                        octets,
+                        total_estimate: *size,
+                    };
+                    self.progress(progress);
+                }
+                pushed
+            }
+            Err(error) => {
+                warn!(%error, "cannot read the file to send");
+                self.session
+                    .abort(EsidReason::RESOURCES_NOT_AVAILABLE, "cannot read the file to send");
+                return false;
+            }
+        };
+        result.is_ok()
+    }
+
+    fn record_progress(&self, feeding: &Feeding) {
+        let Some((id, sfid, _)) = self.files.get(&feeding.token) else { return };
+        // What we pushed is an upper bound of what the peer has; its SFPA will lower it.
+        let counts = match sfid.format {
+            RecordFormat::Fixed if !engine::is_secured(sfid) => {
+                let lrecl = sfid.max_record_length.get().max(1);
+                Counts { records: feeding.octets / lrecl, octets: feeding.octets / lrecl * lrecl }
+            }
+            RecordFormat::Variable if !engine::is_secured(sfid) => return,
+            _ => Counts { records: 0, octets: feeding.octets },
+        };
+        if let Err(error) = self.store.outgoing_progress(id, counts) {
+            warn!(%error, "cannot record the progress of a file");
+        }
+    }
+
+    fn outgoing_refused(&mut self, token: Token, reason: RefusalReason, retry: bool, text: &str) {
+        self.feeding = None;
+        let Some((id, ..)) = self.files.get(&token) else { return };
+        if let Err(error) = self.store.outgoing_refused(id, reason, retry, text) {
+            warn!(%error, "cannot record a refusal");
+        }
+        let code = match reason {
+            RefusalReason::Sfna(code) => format!("SFNA {code}"),
+            RefusalReason::Efna(code) => format!("EFNA {code}"),
+        };
+        info!(%id, code, text, "file refused");
+        self.report
+            .sent
+            .push(OutgoingOutcome::Refused { id: id.clone(), why: format!("{code}: {text}") });
+    }
+
+    fn progress(&mut self, progress: Progress) {
+        if let Some(callback) = self.progress.as_mut() {
+            callback(&progress);
+        }
+    }
+}
+
+fn to_engine_receipt(receipt: crate::store::Receipt) -> engine::Receipt {
+    match receipt {
+        crate::store::Receipt::Eerp(eerp) => engine::Receipt::Eerp(eerp),
+        crate::store::Receipt::Nerp(nerp) => engine::Receipt::Nerp(nerp),
+    }
+}
+
+fn to_store_receipt(receipt: &engine::Receipt) -> crate::store::Receipt {
+    match receipt {
+        engine::Receipt::Eerp(eerp) => crate::store::Receipt::Eerp(eerp.clone()),
+        engine::Receipt::Nerp(nerp) => crate::store::Receipt::Nerp(nerp.clone()),
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
+    }
+}
