@@ -73,6 +73,36 @@ impl System {
     }
 }
 
+/// A system name that is not one of the guide's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{found:?} is not a system of the guide (eKapital, eKapital (Classic), PSRM, MiniMF (ICI), DMI, ICS, Manifest, FTPS Gateway)")]
+pub struct UnknownSystem {
+    /// The name given.
+    pub found: String,
+}
+
+impl core::str::FromStr for System {
+    type Err = UnknownSystem;
+
+    /// Reads a system's name as the guide writes it, ignoring ASCII case; `eKapital Classic`,
+    /// `MiniMF` and `ICI` are accepted too.
+    fn from_str(s: &str) -> Result<Self, UnknownSystem> {
+        let name = s.trim();
+        let aliases = [
+            ("eKapital Classic", Self::EKapitalClassic),
+            ("MiniMF", Self::MiniMf),
+            ("ICI", Self::MiniMf),
+        ];
+        Self::ALL
+            .into_iter()
+            .map(|system| (system.name(), system))
+            .chain(aliases)
+            .find(|(known, _)| known.eq_ignore_ascii_case(name))
+            .map(|(_, system)| system)
+            .ok_or_else(|| UnknownSystem { found: s.to_owned() })
+    }
+}
+
 impl core::fmt::Display for System {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())
@@ -219,6 +249,17 @@ mod tests {
         }
         assert_eq!(find("udby").map(|s| (s.folder, s.ascii_mode)), Some(("UDBY", true)));
         assert_eq!(find("FATCA").map(|s| s.ascii_mode), Some(false));
+    }
+
+    #[test]
+    fn system_names_read_back() {
+        for system in System::ALL {
+            assert_eq!(system.name().parse(), Ok(system));
+            assert_eq!(system.to_string().to_uppercase().parse(), Ok(system));
+        }
+        assert_eq!(" ekapital classic".parse(), Ok(System::EKapitalClassic));
+        assert_eq!("ICI".parse(), Ok(System::MiniMf));
+        assert!("eKapital2".parse::<System>().is_err());
     }
 
     #[test]

@@ -68,7 +68,7 @@ mod timestamp;
 mod transaction_id;
 mod xml;
 
-pub use catalogue::{Service, System};
+pub use catalogue::{Service, System, UnknownSystem};
 pub use document::{ErrorReport, StatusDocument};
 pub use error_code::{ErrorCode, OtherErrorCode, Remedy};
 pub use identifier::{IdentifierError, MAX_IDENTIFIER_LEN};
