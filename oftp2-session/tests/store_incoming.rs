@@ -6,7 +6,7 @@ mod store_common;
 
 use std::fs;
 
-use oftp2_codec::fields::{FileSize, RecordFormat, SecurityLevel};
+use oftp2_codec::fields::{FileEnveloping, FileSize, RecordFormat, SecurityLevel};
 use oftp2_codec::reason::{EfnaReason, SfnaReason};
 use oftp2_codec::record::{restart_position, Counts};
 use oftp2_session::store::{
@@ -180,6 +180,17 @@ fn no_restart_without_agreement_or_for_another_file() {
     let (_file, restart) =
         accept(store.begin_incoming(&partner(), &with_rest(signed, 9), true).unwrap());
     assert_eq!(restart, counts(0, 2048));
+
+    // So does an enveloped one (as the engine's `is_secured` says).
+    let mut enveloped = sfid("ENVELOPED", RecordFormat::Variable, 80, 8192);
+    enveloped.enveloping = FileEnveloping::Cms;
+    let (mut file, _) = accept(store.begin_incoming(&partner(), &enveloped, true).unwrap());
+    file.write(&content(1500)).unwrap();
+    file.checkpoint(counts(0, 1500)).unwrap();
+    drop(file);
+    let (_file, restart) =
+        accept(store.begin_incoming(&partner(), &with_rest(enveloped, 9), true).unwrap());
+    assert_eq!(restart, counts(0, 1024));
 }
 
 #[test]

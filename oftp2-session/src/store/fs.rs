@@ -25,7 +25,7 @@ use super::stamp::{seq, Stamp};
 use super::sync::{list, read_json, remove_if_exists, sync_dir, write_json, TMP_SUFFIX};
 use super::types::{
     counts_serde, Failure, OutgoingEntry, OutgoingFile, OutgoingId, OutgoingSource, OutgoingState,
-    PeerRefusal, Receipt, ReceiptId, RefusalReason,
+    PeerRefusal, Receipt, ReceiptFields, ReceiptId, RefusalReason,
 };
 use super::{FileStore, IncomingDecision, OutgoingReader};
 

@@ -15,8 +15,9 @@ use super::error::StoreError;
 use super::fs::{unix_nanos, PartnerDirs, Shared};
 use super::names::{inbox_name, receipt_name, sfid_key};
 use super::sync::{read_json, remove_if_exists, sync_dir, write_json};
-use super::types::{counts_serde, DeliveredFile, Receipt, Refusal};
-use super::{is_secured, IncomingDecision, IncomingFile};
+use super::types::{counts_serde, receipt_serde, DeliveredFile, Receipt, Refusal};
+use super::{IncomingDecision, IncomingFile};
+use crate::engine::is_secured;
 
 /// Suffix of a partial file in `incoming/`.
 pub(crate) const PART_SUFFIX: &str = ".part";
@@ -59,6 +60,7 @@ pub(crate) struct DeliveryRecord {
 /// A receipt owed, as stored in `receipts/`.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct PendingReceipt {
+    #[serde(with = "receipt_serde")]
     pub(crate) receipt: Receipt,
     pub(crate) created: u64,
 }

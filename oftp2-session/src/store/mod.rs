@@ -230,10 +230,3 @@ pub trait FileStore: Send + Sync {
     /// The partner answered the receipt with RTR: forget it.
     fn receipt_sent(&self, id: &ReceiptId) -> Result<(), StoreError>;
 }
-
-/// Whether a file described by `sfid` travels in secured form (signed, encrypted or
-/// compressed), so that its restart positions count 1 KiB blocks of the transmitted file.
-pub fn is_secured(sfid: &Sfid) -> bool {
-    sfid.security_level != oftp2_codec::fields::SecurityLevel::None
-        || sfid.compression != oftp2_codec::fields::FileCompression::None
-}

@@ -14,7 +14,7 @@ use std::fmt::Write;
 use oftp2_codec::command::Sfid;
 use oftp2_codec::fields::{DatasetName, OdetteId, VirtualFileDate, VirtualFileTime};
 
-use super::types::Receipt;
+use super::types::{Receipt, ReceiptFields};
 
 /// Appends `value` escaped for a file name.
 pub(crate) fn escape(value: &str, out: &mut String) {

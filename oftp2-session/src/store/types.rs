@@ -220,58 +220,95 @@ pub struct OutgoingEntry {
 impl OutgoingEntry {
     /// The SFIDREST to offer: the restart position of [`OutgoingEntry::progress`].
     pub fn restart_position(&self) -> RestartPosition {
-        restart_position(self.sfid.format, super::is_secured(&self.sfid), self.progress)
+        restart_position(self.sfid.format, crate::engine::is_secured(&self.sfid), self.progress)
     }
 }
 
-/// An end-to-end response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Receipt {
-    /// EERP: the file arrived.
-    Eerp(Eerp),
-    /// NERP: the file could not be delivered or processed.
-    Nerp(Nerp),
+pub use crate::engine::Receipt;
+
+/// The fields of a receipt that name the file it answers.
+pub(crate) trait ReceiptFields {
+    /// The dataset name of the file.
+    fn dataset_name(&self) -> &DatasetName;
+    /// The date stamp of the file.
+    fn date(&self) -> VirtualFileDate;
+    /// The time stamp of the file.
+    fn time(&self) -> VirtualFileTime;
+    /// The receipt's destination: the file's originator.
+    fn destination(&self) -> &OdetteId;
+    /// The receipt's originator: the file's final recipient.
+    fn originator(&self) -> &OdetteId;
 }
 
-impl Receipt {
-    /// The dataset name of the file it answers.
-    pub fn dataset_name(&self) -> &DatasetName {
+impl ReceiptFields for Receipt {
+    fn dataset_name(&self) -> &DatasetName {
         match self {
             Self::Eerp(e) => &e.dataset_name,
             Self::Nerp(n) => &n.dataset_name,
         }
     }
 
-    /// The date stamp of the file it answers.
-    pub fn date(&self) -> VirtualFileDate {
+    fn date(&self) -> VirtualFileDate {
         match self {
             Self::Eerp(e) => e.date,
             Self::Nerp(n) => n.date,
         }
     }
 
-    /// The time stamp of the file it answers.
-    pub fn time(&self) -> VirtualFileTime {
+    fn time(&self) -> VirtualFileTime {
         match self {
             Self::Eerp(e) => e.time,
             Self::Nerp(n) => n.time,
         }
     }
 
-    /// Its destination: the originator of the file.
-    pub fn destination(&self) -> &OdetteId {
+    fn destination(&self) -> &OdetteId {
         match self {
             Self::Eerp(e) => &e.destination,
             Self::Nerp(n) => &n.destination,
         }
     }
 
-    /// Its originator: the file's final recipient.
-    pub fn originator(&self) -> &OdetteId {
+    fn originator(&self) -> &OdetteId {
         match self {
             Self::Eerp(e) => &e.originator,
             Self::Nerp(n) => &n.originator,
         }
+    }
+}
+
+/// Serde for [`Receipt`] (which has none): `{"Eerp": {...}}` or `{"Nerp": {...}}`.
+pub(crate) mod receipt_serde {
+    use oftp2_codec::command::{Eerp, Nerp};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Receipt;
+
+    #[derive(Serialize)]
+    enum Saved<'a> {
+        Eerp(&'a Eerp),
+        Nerp(&'a Nerp),
+    }
+
+    #[derive(Deserialize)]
+    enum Loaded {
+        Eerp(Eerp),
+        Nerp(Nerp),
+    }
+
+    pub(crate) fn serialize<S: Serializer>(r: &Receipt, s: S) -> Result<S::Ok, S::Error> {
+        match r {
+            Receipt::Eerp(e) => Saved::Eerp(e),
+            Receipt::Nerp(n) => Saved::Nerp(n),
+        }
+        .serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Receipt, D::Error> {
+        Ok(match Loaded::deserialize(d)? {
+            Loaded::Eerp(e) => Receipt::Eerp(e),
+            Loaded::Nerp(n) => Receipt::Nerp(n),
+        })
     }
 }
 
