@@ -324,3 +324,43 @@ async fn simulator_reports_reused_names_with_status_0() {
     let text = String::from_utf8(status0).unwrap();
     assert!(text.contains("FILENAME_CANNOT_BE_REUSED_FOR_TRANSACTION"));
 }
+
+#[tokio::test]
+async fn connection_lost_mid_upload_is_unknown_and_not_resent() {
+    let pki = Pki::new();
+    let srv = TestServer::start(
+        &pki,
+        Options { stor_throttle: Some(Duration::from_millis(20)), ..Options::default() },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = FtpsClient::connect(good_config(&pki, srv.addr)).await.unwrap();
+    let mut gw = Gateway::new(client, Journal::open(support::journal_path(&dir)).unwrap());
+    let data = vec![b'z'; 8 * 1024 * 1024];
+    let stor_bytes = srv.stor_bytes.clone();
+    let upload = gw.upload_stream(SERVICE, "lost.xml", &data[..], TransferMode::Binary);
+    let kick = async {
+        for _ in 0..1000 {
+            if stor_bytes.load(std::sync::atomic::Ordering::SeqCst) > 128 * 1024 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        srv.kick_all();
+    };
+    let (result, ()) = tokio::join!(upload, kick);
+    let e = result.unwrap_err();
+    assert!(matches!(e, Error::UploadOutcomeUnknown { .. }), "{e:?}");
+    assert!(e.to_string().contains("outcome unknown"), "{e}");
+    let rec = gw.journal().get("lost.xml").unwrap().unwrap();
+    assert!(matches!(rec.state, UploadState::Unknown { .. }), "{rec:?}");
+    assert!(rec.bytes > 0);
+    // Not resent: the same name is refused before anything is sent, and the
+    // client reconnects for other work.
+    let e =
+        gw.upload_stream(SERVICE, "lost.xml", &data[..], TransferMode::Binary).await.unwrap_err();
+    assert!(matches!(e, Error::UploadOutcomeUnknown { .. }), "{e:?}");
+    assert_eq!(srv.state.lock().unwrap().stor_count, 1);
+    gw.client().list("out").await.unwrap();
+    assert_eq!(gw.client().stats().control_connections, 2);
+}

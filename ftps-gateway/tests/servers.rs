@@ -159,6 +159,15 @@ async fn vsftpd_pkcs12() {
 }
 
 #[tokio::test]
+async fn vsftpd_offering_only_tls11_is_refused() {
+    let pki = Pki::new();
+    let Some(s) = real::vsftpd_with_tls(&pki, "TLSv1.1") else { return };
+    let e = FtpsClient::connect(with_id(&pki, &s)).await.unwrap_err();
+    assert!(matches!(e, Error::TlsVersion { .. }), "{e:?}\n{}", s.all_logs());
+    assert!(e.to_string().contains("TLS 1.2 only"), "{e}");
+}
+
+#[tokio::test]
 async fn proftpd_transfers() {
     let pki = Pki::new();
     let Some(s) = real::proftpd(&pki) else { return };

@@ -172,19 +172,28 @@ fn launch(
     s
 }
 
-/// OpenSSL configuration pinning TLS 1.2 (vsftpd 3.0.3 has no option for it).
-fn openssl_tls12_conf(dir: &Path) -> PathBuf {
-    let p = dir.join("openssl-tls12.cnf");
+/// OpenSSL configuration pinning one TLS version (vsftpd 3.0.3 has no
+/// option for it). TLS 1.1 also needs security level 0 with OpenSSL 3.
+fn openssl_conf(dir: &Path, version: &str) -> PathBuf {
+    let p = dir.join("openssl-server.cnf");
+    let seclevel = if version == "TLSv1.2" { "" } else { "CipherString = DEFAULT@SECLEVEL=0\n" };
     std::fs::write(
         &p,
-        "openssl_conf = default_conf\n[default_conf]\nssl_conf = ssl_sect\n[ssl_sect]\nsystem_default = tls12\n[tls12]\nMinProtocol = TLSv1.2\nMaxProtocol = TLSv1.2\n",
+        format!("openssl_conf = default_conf\n[default_conf]\nssl_conf = ssl_sect\n[ssl_sect]\nsystem_default = pinned\n[pinned]\nMinProtocol = {version}\nMaxProtocol = {version}\n{seclevel}"),
     )
     .unwrap();
     p
 }
 
-/// Starts vsftpd; `None` if it is missing and skipping is allowed.
+/// Starts vsftpd (TLS 1.2 only); `None` if it is missing and skipping is
+/// allowed.
 pub fn vsftpd(pki: &Pki) -> Option<RealServer> {
+    vsftpd_with_tls(pki, "TLSv1.2")
+}
+
+/// Starts vsftpd offering only the given OpenSSL protocol version
+/// (`TLSv1.2`, `TLSv1.1`).
+pub fn vsftpd_with_tls(pki: &Pki, version: &str) -> Option<RealServer> {
     let bin = Path::new("/usr/sbin/vsftpd");
     let user = ids(VSFTPD_USER);
     if !require("vsftpd (with the ftpsgw-test user)", bin.exists() && user.is_some()) {
@@ -221,7 +230,7 @@ force_local_data_ssl=YES
 ssl_sslv2=NO
 ssl_sslv3=NO
 ssl_tlsv1=YES
-ssl_ciphers=HIGH
+ssl_ciphers={ciphers}
 rsa_cert_file={cert}
 rsa_private_key_file={key}
 ca_certs_file={ca}
@@ -244,10 +253,11 @@ debug_ssl=YES
         key = pki.server.key.display(),
         ca = pki.ca.display(),
         log = log.display(),
+        ciphers = if version == "TLSv1.2" { "HIGH" } else { "HIGH:@SECLEVEL=0" },
     );
     std::fs::write(&conf, cfg).unwrap();
     let mut cmd = Command::new(bin);
-    cmd.arg(&conf).env("OPENSSL_CONF", openssl_tls12_conf(dir.path()));
+    cmd.arg(&conf).env("OPENSSL_CONF", openssl_conf(dir.path(), version));
     Some(launch("vsftpd", cmd, port, (VSFTPD_USER, VSFTPD_PASS), root, dir, log))
 }
 
