@@ -170,27 +170,21 @@ fn no_restart_without_agreement_or_for_another_file() {
     assert_eq!(file.written(), 0);
     drop(file);
 
-    // A secured file restarts in blocks of the transmitted file, even if it is F.
+    // A secured file (signed, compressed or enveloped, as the engine's `is_secured`
+    // says) restarts in blocks of the transmitted file, even if it is F or V.
     let mut signed = sfid("SIGNED", RecordFormat::Fixed, 80, 8192);
     signed.security_level = SecurityLevel::Signed;
-    let (mut file, _) = accept(store.begin_incoming(&partner(), &signed, true).unwrap());
-    file.write(&content(3000)).unwrap();
-    file.checkpoint(counts(0, 3000)).unwrap();
-    drop(file);
-    let (_file, restart) =
-        accept(store.begin_incoming(&partner(), &with_rest(signed, 9), true).unwrap());
-    assert_eq!(restart, counts(0, 2048));
-
-    // So does an enveloped one (as the engine's `is_secured` says).
     let mut enveloped = sfid("ENVELOPED", RecordFormat::Variable, 80, 8192);
     enveloped.enveloping = FileEnveloping::Cms;
-    let (mut file, _) = accept(store.begin_incoming(&partner(), &enveloped, true).unwrap());
-    file.write(&content(1500)).unwrap();
-    file.checkpoint(counts(0, 1500)).unwrap();
-    drop(file);
-    let (_file, restart) =
-        accept(store.begin_incoming(&partner(), &with_rest(enveloped, 9), true).unwrap());
-    assert_eq!(restart, counts(0, 1024));
+    for (secured, held, expected) in [(signed, 3000, 2048), (enveloped, 1500, 1024)] {
+        let (mut file, _) = accept(store.begin_incoming(&partner(), &secured, true).unwrap());
+        file.write(&content(held)).unwrap();
+        file.checkpoint(counts(0, held as u64)).unwrap();
+        drop(file);
+        let (_file, restart) =
+            accept(store.begin_incoming(&partner(), &with_rest(secured, 9), true).unwrap());
+        assert_eq!(restart, counts(0, expected));
+    }
 }
 
 #[test]
