@@ -13,7 +13,7 @@ use ftps_gateway::{
     ClientConfig, ClientIdentity, Error, FtpsClient, Gateway, Journal, UnknownResolution,
     UploadOptions, UploadState,
 };
-use support::server::{self, Options, TestServer};
+use support::server::{self, TestServer};
 use support::Pki;
 
 const SERVICE: &str = "FTPSGW.Heartbeat";
@@ -52,11 +52,7 @@ async fn crash_child() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_mid_upload_leaves_unknown_and_nothing_is_resent() {
     let pki = Pki::new();
-    let srv = TestServer::start(
-        &pki,
-        Options { stor_throttle: Some(Duration::from_millis(20)), ..Options::default() },
-    )
-    .await;
+    let srv = TestServer::start_slow(&pki).await;
     let dir = tempfile::tempdir().unwrap();
     let journal = support::journal_path(&dir);
     let file = dir.path().join("order.xml");

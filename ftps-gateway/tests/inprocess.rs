@@ -328,11 +328,7 @@ async fn simulator_reports_reused_names_with_status_0() {
 #[tokio::test]
 async fn connection_lost_mid_upload_is_unknown_and_not_resent() {
     let pki = Pki::new();
-    let srv = TestServer::start(
-        &pki,
-        Options { stor_throttle: Some(Duration::from_millis(20)), ..Options::default() },
-    )
-    .await;
+    let srv = TestServer::start_slow(&pki).await;
     let dir = tempfile::tempdir().unwrap();
     let client = FtpsClient::connect(good_config(&pki, srv.addr)).await.unwrap();
     let mut gw = Gateway::new(client, Journal::open(support::journal_path(&dir)).unwrap());

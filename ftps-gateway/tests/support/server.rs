@@ -117,6 +117,14 @@ impl TestServer {
         Self::start_with_tls(server_tls(pki, &[&rustls::version::TLS12]), options).await
     }
 
+    /// A server that reads uploads slowly (64 KiB per 20 ms), so that a
+    /// test can interrupt an upload midway.
+    pub async fn start_slow(pki: &Pki) -> Self {
+        let options =
+            Options { stor_throttle: Some(Duration::from_millis(20)), ..Options::default() };
+        Self::start(pki, options).await
+    }
+
     pub async fn start_with_tls(tls: Arc<ServerConfig>, options: Options) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
