@@ -9,7 +9,9 @@ use arbitrary::Arbitrary;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use oftp2_codec::fields::{BufferSize, RecordLength};
-use oftp2_codec::record::{length_prefix, Counts, FileDecoder, FileEncoder, FileSettings, TextLines};
+use oftp2_codec::record::{
+    length_prefix, Counts, FileDecoder, FileEncoder, FileSettings, TextLines,
+};
 
 #[derive(Debug, Arbitrary)]
 struct Input {
@@ -50,7 +52,9 @@ fn file(input: &Input) -> (FileSettings, Vec<u8>, Option<Vec<Vec<u8>>>, Vec<u8>)
             } else {
                 let prefixed: Vec<u8> = records
                     .iter()
-                    .flat_map(|r| length_prefix(r.len()).expect("short").into_iter().chain(r.iter().copied()))
+                    .flat_map(|r| {
+                        length_prefix(r.len()).expect("short").into_iter().chain(r.iter().copied())
+                    })
                     .collect();
                 (settings.with_length_prefixes(true), prefixed.clone(), None, prefixed)
             }

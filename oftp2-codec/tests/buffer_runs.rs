@@ -62,7 +62,7 @@ fn runs_at_and_across_buffer_boundaries() {
             // the first buffer.
             for before in (size as usize - 70)..(size as usize + 10) {
                 let mut data = varied(before);
-                data.extend(std::iter::repeat(0x5A).take(run));
+                data.extend(std::iter::repeat_n(0x5A, run));
                 data.extend(varied(50));
                 for compression in [false, true] {
                     for chunk in [data.len(), 1, 61, 64] {

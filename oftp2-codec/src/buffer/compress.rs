@@ -1,11 +1,11 @@
 //! Finding runs of identical octets for buffer compression (§7.2).
 //!
-//! The scan compares the input with itself shifted by one octet, eight octets at a
-//! time: a zero octet in `a ^ b` marks a position equal to its successor, and a run of
-//! `n` identical octets is `n - 1` such positions in a row. Text with no run long
-//! enough costs one 64-bit load pair and a few arithmetic operations per window.
+//! The scan compares the input with itself shifted by 1, 2, ... `min_run - 1` octets,
+//! eight positions at a time: a zero octet in the OR of the differences marks the start
+//! of a run. Text with no run long enough costs a few loads and arithmetic operations
+//! per eight octets.
 
-/// The least and greatest run length [`find_run`] looks for.
+/// The least and greatest run length [`find_run_of`] looks for.
 pub(crate) const MIN_RUN_RANGE: core::ops::RangeInclusive<u8> = 3..=8;
 
 const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
@@ -45,7 +45,7 @@ pub(crate) fn run_length(data: &[u8], start: usize) -> usize {
 /// `(start, length)` with the run taken as long as it goes.
 ///
 /// `min_run` must lie in [`MIN_RUN_RANGE`] (others are clamped into it).
-#[inline]
+#[cfg(test)]
 pub(crate) fn find_run(data: &[u8], from: usize, min_run: u8) -> Option<(usize, usize)> {
     match min_run {
         0..=3 => find_run_of::<3>(data, from),
@@ -57,28 +57,35 @@ pub(crate) fn find_run(data: &[u8], from: usize, min_run: u8) -> Option<(usize, 
     }
 }
 
+/// One 64-bit word of `window` from octet `k` on (little-endian).
+#[inline(always)]
+fn word_at(window: &[u8; 16], k: usize) -> u64 {
+    window.get(k..).and_then(load).unwrap_or(0)
+}
+
+/// [`find_run`] for a fixed `MIN` (3..=8).
+///
+/// Eight candidate starts per step: lane `j` of `a ^ load(i + k)` is zero iff octet
+/// `i + j` equals octet `i + j + k`, so OR-ing those words for `k` in `1..MIN` leaves
+/// a zero lane exactly where a run of `MIN` starts. The first such lane is the start
+/// of a maximal run (an earlier start would have been found first).
 #[inline]
-fn find_run_of<const MIN: usize>(data: &[u8], from: usize) -> Option<(usize, usize)> {
-    // MIN identical octets are MIN - 1 equal neighbour pairs in a row; a window of
-    // 8 pairs holds every such row starting at its first 9 - MIN positions.
-    let step = 9 - MIN;
+pub(crate) fn find_run_of<const MIN: usize>(data: &[u8], from: usize) -> Option<(usize, usize)> {
     let mut i = from;
-    while let Some(window) = data.get(i..i + 9) {
-        let (Some(a), Some(b)) = (load(window), window.get(1..).and_then(load)) else { break };
-        let equal = zero_octets(a ^ b);
-        if equal != 0 {
-            let mut rows = equal;
-            let mut shift = 8;
-            while shift < 8 * (MIN - 1) {
-                rows &= equal >> shift;
-                shift += 8;
-            }
-            if rows != 0 {
-                let start = i + (rows.trailing_zeros() / 8) as usize;
-                return Some((start, run_length(data, start)));
-            }
+    while let Some(window) = data.get(i..).and_then(|rest| rest.first_chunk::<16>()) {
+        let a = word_at(window, 0);
+        let mut diff = 0;
+        let mut k = 1;
+        while k < MIN {
+            diff |= a ^ word_at(window, k);
+            k += 1;
         }
-        i += step;
+        let starts = zero_octets(diff);
+        if starts != 0 {
+            let start = i + (starts.trailing_zeros() / 8) as usize;
+            return Some((start, run_length(data, start)));
+        }
+        i += 8;
     }
     // The tail, octet by octet.
     let tail = data.get(i..).unwrap_or_default();

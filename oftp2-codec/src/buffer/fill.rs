@@ -4,16 +4,17 @@ use std::collections::VecDeque;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::compress::{find_run, run_length, MIN_RUN_RANGE};
+use super::compress::{find_run_of, run_length, MIN_RUN_RANGE};
 use super::decode::DATA_COMMAND;
 use super::header::SubrecordHeader;
 use crate::fields::BufferSize;
 
 const MAX_COUNT: usize = SubrecordHeader::MAX_COUNT as usize;
 
-/// How many buffers' worth of memory one allocation holds (the buffers handed out share
-/// it, so a long file costs one allocation per this many buffers).
-const BUFFERS_PER_ALLOCATION: usize = 16;
+/// About how much memory one allocation holds: the buffers handed out share it, so a
+/// long file of small buffers costs one allocation per this many octets, not one per
+/// buffer.
+const ALLOCATION: usize = 256 * 1024;
 
 /// The subrecord that ends the current buffer, when more octets may still go into it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +139,14 @@ impl BufferFiller {
     pub fn write(&mut self, data: &[u8]) {
         self.octets += data.len() as u64;
         if self.compression {
-            self.write_compressing(data);
+            match self.min_run {
+                0..=3 => self.write_compressing::<3>(data),
+                4 => self.write_compressing::<4>(data),
+                5 => self.write_compressing::<5>(data),
+                6 => self.write_compressing::<6>(data),
+                7 => self.write_compressing::<7>(data),
+                _ => self.write_compressing::<8>(data),
+            }
         } else {
             self.put_literal(data);
         }
@@ -205,7 +213,11 @@ impl BufferFiller {
     fn ensure_space(&mut self, needed: usize) {
         if self.buf.is_empty() || self.size - self.buf.len() < needed {
             self.release();
-            self.buf.reserve(self.size * BUFFERS_PER_ALLOCATION);
+            if self.buf.capacity() < self.size {
+                // Reclaims the allocation in place once every buffer cut from it has
+                // been dropped; allocates otherwise.
+                self.buf.reserve(self.size.max(ALLOCATION / self.size * self.size));
+            }
             self.buf.put_u8(DATA_COMMAND);
         }
     }
@@ -225,6 +237,7 @@ impl BufferFiller {
         }
     }
 
+    #[inline]
     fn put_literal(&mut self, mut data: &[u8]) {
         if data.is_empty() {
             return;
@@ -248,6 +261,7 @@ impl BufferFiller {
         }
     }
 
+    #[inline]
     fn put_run(&mut self, octet: u8, mut count: usize) {
         if self.open == Open::Repeated(octet) {
             let added = (MAX_COUNT - self.header_count()).min(count);
@@ -272,8 +286,8 @@ impl BufferFiller {
         }
     }
 
-    fn write_compressing(&mut self, mut data: &[u8]) {
-        let min_run = usize::from(self.min_run);
+    fn write_compressing<const MIN: usize>(&mut self, mut data: &[u8]) {
+        let min_run = MIN;
         // Octets that continue what the last write ended with.
         if let Some((octet, held)) = self.pending {
             let leading = leading(data, octet);
@@ -295,7 +309,7 @@ impl BufferFiller {
             data = data.get(leading..).unwrap_or_default();
         }
         let mut literal_start = 0;
-        while let Some((start, len)) = find_run(data, literal_start, self.min_run) {
+        while let Some((start, len)) = find_run_of::<MIN>(data, literal_start) {
             self.put_literal(data.get(literal_start..start).unwrap_or_default());
             if let Some(&octet) = data.get(start) {
                 self.put_run(octet, len);

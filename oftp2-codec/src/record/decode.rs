@@ -116,9 +116,20 @@ impl FileDecoder {
         self.out.reserve(payload.len());
         let mut pos = 0;
         while pos < payload.len() {
-            let (header, raw, next) = parse_subrecord(payload, pos, self.compression)?;
-            pos = next;
-            self.subrecord(raw, usize::from(header.count()), header.end_of_record())?;
+            let step = parse_subrecord(payload, pos, self.compression)
+                .map_err(RecordError::from)
+                .and_then(|(header, raw, next)| {
+                    self.subrecord(raw, usize::from(header.count()), header.end_of_record())?;
+                    Ok(next)
+                });
+            match step {
+                Ok(next) => pos = next,
+                Err(error) => {
+                    // The session ends on this error: drop what the buffer began.
+                    self.out.clear();
+                    return Err(error);
+                }
+            }
         }
         Ok(self.out.split().freeze())
     }
