@@ -360,3 +360,23 @@ async fn connection_lost_mid_upload_is_unknown_and_not_resent() {
     gw.client().list("out").await.unwrap();
     assert_eq!(gw.client().stats().control_connections, 2);
 }
+
+#[tokio::test]
+async fn oces3_like_rsa_pss_identity_from_pkcs12() {
+    let pki = Pki::with_oces_rsa();
+    let srv = TestServer::start(&pki, Options::default()).await;
+    for legacy in [false, true] {
+        let id = ClientIdentity::from_pkcs12_file(pki.oces_pkcs12(legacy), support::pki::P12_PASS)
+            .unwrap();
+        assert_eq!(
+            id.gateway_username().unwrap(),
+            format!("CVR_{}_UI_{}", support::pki::CVR, support::pki::UUID)
+        );
+        let mut c = FtpsClient::connect(
+            config(&pki, srv.addr, server::USER, server::PASS).with_identity(id),
+        )
+        .await
+        .unwrap();
+        c.upload("out/oces.xml", &b"<x/>"[..], TransferMode::Binary, &mut |_| {}).await.unwrap();
+    }
+}

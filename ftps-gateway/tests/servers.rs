@@ -121,12 +121,17 @@ async fn negatives(pki: &Pki, s: &RealServer) {
     assert!(e.to_string().contains("without TLS session reuse"), "{}: {e}", s.name);
 }
 
+/// PKCS#12 files, modern and legacy, of the EC test client and of the
+/// OCES3-like RSA 3072 / RSASSA-PSS client.
 async fn pkcs12_login(pki: &Pki, s: &RealServer) {
     for legacy in [false, true] {
-        let p12 = pki.pkcs12(&pki.client, legacy);
-        let id = ClientIdentity::from_pkcs12_file(&p12, support::pki::P12_PASS).unwrap();
-        let mut c = FtpsClient::connect(cfg(pki, s).with_identity(id)).await.unwrap();
-        c.list("out").await.unwrap();
+        for p12 in [pki.pkcs12(&pki.client, legacy), pki.oces_pkcs12(legacy)] {
+            let id = ClientIdentity::from_pkcs12_file(&p12, support::pki::P12_PASS).unwrap();
+            let mut c = FtpsClient::connect(cfg(pki, s).with_identity(id))
+                .await
+                .unwrap_or_else(|e| panic!("{}: {}: {e}\n{}", s.name, p12.display(), s.all_logs()));
+            c.list("out").await.unwrap();
+        }
     }
 }
 
@@ -153,7 +158,7 @@ async fn vsftpd_negative_cases() {
 
 #[tokio::test]
 async fn vsftpd_pkcs12() {
-    let pki = Pki::new();
+    let pki = Pki::with_oces_rsa();
     let Some(s) = real::vsftpd(&pki) else { return };
     pkcs12_login(&pki, &s).await;
 }
@@ -190,7 +195,7 @@ async fn proftpd_negative_cases() {
 
 #[tokio::test]
 async fn proftpd_pkcs12() {
-    let pki = Pki::new();
+    let pki = Pki::with_oces_rsa();
     let Some(s) = real::proftpd(&pki) else { return };
     pkcs12_login(&pki, &s).await;
 }

@@ -23,7 +23,13 @@ pub struct Pair {
 
 pub struct Pki {
     pub dir: tempfile::TempDir,
+    /// The test CA: issues the server certificate and the client ones.
     pub ca: PathBuf,
+    /// The CAs the servers accept client certificates from (the test CA,
+    /// plus the OCES-like RSA CA of [`Pki::with_oces_rsa`]).
+    pub client_cas: PathBuf,
+    /// An OCES3-like client: RSA 3072 key, RSASSA-PSS-signed certificate.
+    pub oces_rsa: Option<Pair>,
     pub server: Pair,
     pub client: Pair,
     pub expired: Pair,
@@ -104,44 +110,109 @@ impl Pki {
         let other_ca_client = leaf(d, "other", &other, false, false);
         let ca_path = write(d, "ca.crt", &test_ca.cert.pem());
         let other_ca = write(d, "other-ca.crt", &other.cert.pem());
-        Pki { dir, ca: ca_path, server, client, expired, other_ca_client, other_ca }
+        Pki {
+            dir,
+            client_cas: ca_path.clone(),
+            oces_rsa: None,
+            ca: ca_path,
+            server,
+            client,
+            expired,
+            other_ca_client,
+            other_ca,
+        }
+    }
+
+    /// Adds an OCES3-like client made with the `openssl` command line, as
+    /// the Danish issuers make them: an RSA 3072 key and a certificate
+    /// signed with RSASSA-PSS by an RSA CA, which the servers also trust.
+    pub fn with_oces_rsa() -> Self {
+        let mut pki = Self::new();
+        let d = pki.dir.path().to_path_buf();
+        let run = |args: &[&str]| {
+            let o = Command::new("openssl").args(args).current_dir(&d).output().unwrap_or_else(|e| {
+                panic!("the `openssl` command line is needed ({e}); run scripts/install-ftps-servers.sh")
+            });
+            assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        };
+        run(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:3072",
+            "-nodes",
+            "-keyout",
+            "oces-ca.key",
+            "-out",
+            "oces-ca.crt",
+            "-subj",
+            "/C=DK/O=Test OCES/CN=Test OCES CA",
+            "-days",
+            "3650",
+            "-sha256",
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:32",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+        run(&[
+            "req", "-newkey", "rsa:3072", "-nodes", "-keyout", "oces.key", "-out", "oces.csr",
+            "-subj", &format!("/C=DK/O=Test Company AS/organizationIdentifier=NTRDK-{CVR}/serialNumber=UI:DK-O:G:{UUID}/CN=Test Company AS"),
+        ]);
+        std::fs::write(
+            d.join("oces.ext"),
+            "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n",
+        )
+        .unwrap();
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "oces.csr",
+            "-CA",
+            "oces-ca.crt",
+            "-CAkey",
+            "oces-ca.key",
+            "-CAcreateserial",
+            "-out",
+            "oces.crt",
+            "-days",
+            "365",
+            "-sha256",
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:32",
+            "-extfile",
+            "oces.ext",
+        ]);
+        let bundle = format!(
+            "{}{}",
+            std::fs::read_to_string(&pki.ca).unwrap(),
+            std::fs::read_to_string(d.join("oces-ca.crt")).unwrap()
+        );
+        pki.client_cas = write(&d, "client-cas.crt", &bundle);
+        pki.oces_rsa = Some(Pair { cert: d.join("oces.crt"), key: d.join("oces.key") });
+        pki
+    }
+
+    /// A PKCS#12 file of the OCES-like pair with its own CA.
+    pub fn oces_pkcs12(&self, legacy: bool) -> PathBuf {
+        let pair = self.oces_rsa.as_ref().expect("made by Pki::with_oces_rsa");
+        export_pkcs12(pair, &self.dir.path().join("oces-ca.crt"), legacy)
     }
 
     pub fn ca_pem(&self) -> Vec<u8> {
         std::fs::read(&self.ca).unwrap()
     }
 
-    /// A PKCS#12 file of the client pair made by `openssl pkcs12 -export`
-    /// (`legacy`: `-legacy`, i.e. RC2/3DES with a SHA-1 MAC).
+    /// A PKCS#12 file of a pair issued by the test CA.
     pub fn pkcs12(&self, pair: &Pair, legacy: bool) -> PathBuf {
-        let out = self.dir.path().join(format!(
-            "{}{}.p12",
-            pair.cert.file_stem().unwrap().to_str().unwrap(),
-            if legacy { "-legacy" } else { "" }
-        ));
-        let mut cmd = Command::new("openssl");
-        cmd.args(["pkcs12", "-export", "-in"])
-            .arg(&pair.cert)
-            .arg("-inkey")
-            .arg(&pair.key)
-            .arg("-certfile")
-            .arg(&self.ca)
-            .args(["-name", "client", "-passout"])
-            .arg(format!("pass:{P12_PASS}"))
-            .arg("-out")
-            .arg(&out);
-        if legacy {
-            cmd.arg("-legacy");
-        }
-        let o = cmd.output().unwrap_or_else(|e| {
-            panic!("the `openssl` command line is needed for the PKCS#12 tests ({e}); run scripts/install-ftps-servers.sh")
-        });
-        assert!(
-            o.status.success(),
-            "openssl pkcs12 failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        out
+        export_pkcs12(pair, &self.ca, legacy)
     }
 
     /// What `openssl pkcs12 -info` says about the file's encryption.
@@ -157,4 +228,31 @@ impl Pki {
         }
         format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
     }
+}
+
+/// A PKCS#12 file (next to the certificate) made by `openssl pkcs12 -export`
+/// (`legacy`: `-legacy`, i.e. RC2/3DES with a SHA-1 MAC).
+fn export_pkcs12(pair: &Pair, ca: &Path, legacy: bool) -> PathBuf {
+    let stem = pair.cert.file_stem().unwrap().to_str().unwrap();
+    let out =
+        pair.cert.with_file_name(format!("{stem}{}.p12", if legacy { "-legacy" } else { "" }));
+    let mut cmd = Command::new("openssl");
+    cmd.args(["pkcs12", "-export", "-in"])
+        .arg(&pair.cert)
+        .arg("-inkey")
+        .arg(&pair.key)
+        .arg("-certfile")
+        .arg(ca)
+        .args(["-name", stem, "-passout"])
+        .arg(format!("pass:{P12_PASS}"))
+        .arg("-out")
+        .arg(&out);
+    if legacy {
+        cmd.arg("-legacy");
+    }
+    let o = cmd.output().unwrap_or_else(|e| {
+        panic!("the `openssl` command line is needed for the PKCS#12 tests ({e}); run scripts/install-ftps-servers.sh")
+    });
+    assert!(o.status.success(), "openssl pkcs12 failed: {}", String::from_utf8_lossy(&o.stderr));
+    out
 }

@@ -251,7 +251,7 @@ debug_ssl=YES
         root = root.display(),
         cert = pki.server.cert.display(),
         key = pki.server.key.display(),
-        ca = pki.ca.display(),
+        ca = pki.client_cas.display(),
         log = log.display(),
         ciphers = if version == "TLSv1.2" { "HIGH" } else { "HIGH:@SECLEVEL=0" },
     );
@@ -334,7 +334,7 @@ TLSRenegotiate none
         modules = modules.display(),
         cert = pki.server.cert.display(),
         key = pki.server.key.display(),
-        ca = pki.ca.display(),
+        ca = pki.client_cas.display(),
     )
     .unwrap();
     drop(f);

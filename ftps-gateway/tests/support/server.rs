@@ -96,7 +96,7 @@ pub fn server_tls(
 ) -> Arc<ServerConfig> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = RootCertStore::empty();
-    for c in load_certs(&pki.ca) {
+    for c in load_certs(&pki.client_cas) {
         roots.add(c).unwrap();
     }
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
