@@ -684,7 +684,7 @@ async fn close_data(data: &mut DataTls, idle: Duration) -> Result<()> {
 /// Explains a failed data connection, using the server's reply if it sent one.
 fn data_failure(e: Error, reply: Option<Reply>, resumed: bool) -> Error {
     if let Some(r) = &reply {
-        if mentions_reuse(&r.text) || (!resumed && matches!(r.code, 425 | 426 | 450 | 522 | 534)) {
+        if refused_for_reuse(r, resumed) {
             return Error::DataConnectionWithoutReuse { reply };
         }
     }
@@ -705,11 +705,20 @@ fn data_failure(e: Error, reply: Option<Reply>, resumed: bool) -> Error {
 /// permitted`. A data connection that did not resume its session and fails
 /// like this was refused for lack of reuse.
 fn final_failure(verb: &str, reply: Reply, resumed: bool) -> Error {
-    if mentions_reuse(&reply.text) || (!resumed && matches!(reply.code, 425 | 426 | 522 | 534)) {
+    if refused_for_reuse(&reply, resumed) {
         Error::DataConnectionWithoutReuse { reply: Some(reply) }
     } else {
         Error::Command { command: verb.into(), reply }
     }
+}
+
+/// Whether a failure reply about a data connection means the server refused
+/// it for lack of TLS session reuse: the text says so, or the connection did
+/// not resume its session and the reply is one servers use for that (425
+/// ProFTPD, 522 vsftpd, 534 policy).
+fn refused_for_reuse(reply: &Reply, resumed: bool) -> bool {
+    reply.is_failure()
+        && (mentions_reuse(&reply.text) || (!resumed && matches!(reply.code, 425 | 522 | 534)))
 }
 
 fn mentions_reuse(text: &str) -> bool {
@@ -844,7 +853,7 @@ impl Connection {
                         let err = map_tls_io(e, step, has_identity, versions);
                         let reply = self.read_reply_within(REASON_WAIT).await;
                         if let Some(r) = &reply {
-                            if r.is_failure() && !mentions_reuse(&r.text) && !matches!(r.code, 425 | 426 | 522 | 534) {
+                            if r.is_failure() && !refused_for_reuse(r, false) {
                                 return Err(Error::Command { command: verb.into(), reply: r.clone() });
                             }
                         }
@@ -856,7 +865,8 @@ impl Connection {
                     if r.is_preliminary() {
                         preliminary = Some(r);
                     } else if r.is_failure() {
-                        if mentions_reuse(&r.text) {
+                        // Before the handshake it is not known whether it resumes.
+                        if refused_for_reuse(&r, true) {
                             return Err(Error::DataConnectionWithoutReuse { reply: Some(r) });
                         }
                         return Err(Error::Command { command: verb.into(), reply: r });
@@ -878,14 +888,8 @@ impl Connection {
             )
             .await?;
             if !r.is_preliminary() {
-                if r.is_failure()
-                    && (!resumed || mentions_reuse(&r.text))
-                    && matches!(r.code, 425 | 426 | 450 | 522 | 534)
-                {
-                    return Err(Error::DataConnectionWithoutReuse { reply: Some(r) });
-                }
                 if r.is_failure() {
-                    return Err(Error::Command { command: verb.into(), reply: r });
+                    return Err(final_failure(verb, r, resumed));
                 }
                 return Err(Error::Protocol(format!(
                     "unexpected reply to {verb} before the transfer: {r}"
@@ -1057,5 +1061,16 @@ mod tests {
         assert!(e.to_string().contains("server refused data connection without TLS session reuse"));
         let e = data_failure(Error::ConnectionClosed, Some(reply(550, "No such file")), true);
         assert!(!e.to_string().contains("reuse"));
+        // ProFTPD's refusal names no reason; a data connection that did not
+        // resume makes it one.
+        let proftpd = reply(425, "Unable to build data connection: Operation not permitted");
+        assert!(matches!(
+            final_failure("NLST", proftpd.clone(), false),
+            Error::DataConnectionWithoutReuse { .. }
+        ));
+        assert!(matches!(final_failure("NLST", proftpd, true), Error::Command { .. }));
+        // An aborted transfer is not a reuse problem.
+        let aborted = reply(426, "Failure writing network stream.");
+        assert!(matches!(final_failure("RETR", aborted, false), Error::Command { .. }));
     }
 }
