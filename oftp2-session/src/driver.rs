@@ -301,7 +301,7 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
         let token = self.token();
         self.queued_receipts.push(id.clone());
         self.receipts.insert(token, id);
-        self.session.queue_receipt(token, to_engine_receipt(receipt));
+        self.session.queue_receipt(token, receipt);
     }
 
     fn partner_id(&self) -> Option<OdetteId> {
@@ -354,7 +354,7 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                 self.feeding = None;
                 if let Some((id, ..)) = self.files.get(&token) {
                     warn!(%id, why, "cannot send the file");
-                    self.report.sent.push(OutgoingOutcome::Refused { id: id.clone(), why });
+                    self.report.sent.push(OutgoingOutcome::Refused { id: *id, why });
                 }
             }
             Event::FileSent { token, counts } => {
@@ -364,7 +364,7 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                         warn!(%error, "cannot record a file as sent");
                     }
                     info!(%id, octets = counts.octets, "file sent");
-                    self.report.sent.push(OutgoingOutcome::Sent { id: id.clone(), counts });
+                    self.report.sent.push(OutgoingOutcome::Sent { id: *id, counts });
                 }
             }
             Event::ReceiptReceived { receipt } => self.receipt_received(*receipt),
@@ -494,7 +494,7 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
 
     fn receipt_received(&mut self, receipt: engine::Receipt) {
         let Some(partner) = self.partner_id() else { return };
-        match self.store.receipt_received(&partner, &to_store_receipt(&receipt)) {
+        match self.store.receipt_received(&partner, &receipt) {
             Ok(file) => {
                 info!(kind = receipt.name(), ?file, "receipt received");
                 self.report.receipts.push(ReceivedReceipt { receipt, file });
@@ -601,29 +601,13 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
             RefusalReason::Efna(code) => format!("EFNA {code}"),
         };
         info!(%id, code, text, "file refused");
-        self.report
-            .sent
-            .push(OutgoingOutcome::Refused { id: id.clone(), why: format!("{code}: {text}") });
+        self.report.sent.push(OutgoingOutcome::Refused { id: *id, why: format!("{code}: {text}") });
     }
 
     fn progress(&mut self, progress: Progress) {
         if let Some(callback) = self.progress.as_mut() {
             callback(&progress);
         }
-    }
-}
-
-fn to_engine_receipt(receipt: crate::store::Receipt) -> engine::Receipt {
-    match receipt {
-        crate::store::Receipt::Eerp(eerp) => engine::Receipt::Eerp(eerp),
-        crate::store::Receipt::Nerp(nerp) => engine::Receipt::Nerp(nerp),
-    }
-}
-
-fn to_store_receipt(receipt: &engine::Receipt) -> crate::store::Receipt {
-    match receipt {
-        engine::Receipt::Eerp(eerp) => crate::store::Receipt::Eerp(eerp.clone()),
-        engine::Receipt::Nerp(nerp) => crate::store::Receipt::Nerp(nerp.clone()),
     }
 }
 

@@ -52,10 +52,16 @@ pub enum NodeError {
     },
     /// Connecting failed (DNS, TCP, TLS).
     #[error(transparent)]
-    Transport(#[from] TransportError),
+    Transport(Box<TransportError>),
     /// The connection failed before the session could start.
     #[error(transparent)]
     Driver(#[from] DriverError),
+}
+
+impl From<TransportError> for NodeError {
+    fn from(error: TransportError) -> Self {
+        NodeError::Transport(Box::new(error))
+    }
 }
 
 /// Our side of OFTP: configuration and file store.
@@ -183,7 +189,9 @@ impl<S: FileStore + ?Sized + 'static> Node<S> {
             let incoming = match incoming {
                 Ok(incoming) => incoming,
                 Err(error) => {
+                    // Out of file descriptors, for instance: give the system a moment.
                     warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     continue;
                 }
             };

@@ -53,7 +53,7 @@ impl OdetteId {
                 return Err(InvalidField::TooLong { length: part.len(), max: width });
             }
             code.push_str(part);
-            code.extend(core::iter::repeat(' ').take(width - part.len()));
+            code.extend(core::iter::repeat_n(' ', width - part.len()));
         }
         Self::new(&code)
     }
