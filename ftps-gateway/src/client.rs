@@ -320,7 +320,8 @@ impl FtpsClient {
     }
 
     /// Uploads `reader` to `remote` with `STOR`. Returns the number of bytes
-    /// read from `reader`.
+    /// read from `reader`. If the control connection turns out to be dead
+    /// before `STOR` is sent, the client reconnects and goes on.
     ///
     /// If anything fails after `STOR` was sent, the error is
     /// [`Error::UploadOutcomeUnknown`]: the server may have the file. The
@@ -338,8 +339,22 @@ impl FtpsClient {
         R: AsyncRead + Unpin,
     {
         check_path(remote)?;
-        let r = self.upload_inner(remote, reader, mode, progress).await;
-        self.after(r)
+        let mut reader = reader;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let had_conn = self.conn.is_some();
+            let r = self.upload_inner(remote, &mut reader, mode, progress).await;
+            let r = self.after(r);
+            match r {
+                // Only errors before STOR come back unwrapped: nothing was
+                // sent and nothing read, so a dead connection may be replaced.
+                Err(e) if attempt < 2 && had_conn && is_dead_connection(&e) => {
+                    tracing::debug!(error = %e, "control connection lost before STOR; reconnecting");
+                }
+                r => return r,
+            }
+        }
     }
 
     async fn upload_inner<R>(

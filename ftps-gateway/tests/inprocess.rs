@@ -229,6 +229,12 @@ async fn dropped_control_connection_is_reestablished() {
     // The listing notices the dead connection, reconnects and retries.
     c.list("out").await.unwrap();
     assert_eq!(c.stats().control_connections, 2);
+    // So does an upload, as long as STOR was not sent yet.
+    srv.kick_all();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    c.upload("out/after-kick-1", &b"x"[..], TransferMode::Binary, &mut |_| {}).await.unwrap();
+    assert_eq!(c.stats().control_connections, 3);
+    assert_eq!(srv.file("out/after-kick-1").unwrap(), b"x");
     // An idle check with NOOP also reconnects.
     let mut c = FtpsClient::connect(good_config(&pki, srv.addr).with_idle_check(Duration::ZERO))
         .await
