@@ -88,7 +88,8 @@ impl Gateway {
     /// Uploads a local file to a service folder.
     ///
     /// Refused before anything is sent: an invalid or already used name, or
-    /// content identical to an upload whose outcome is unknown.
+    /// content identical to an upload whose outcome is unknown (the file is
+    /// read once for its SHA-256 before it is sent).
     pub async fn upload_file(
         &mut self,
         service: &str,

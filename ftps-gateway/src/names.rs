@@ -1,5 +1,7 @@
 //! File names the gateway accepts, and a generator of unique ones.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use crate::error::{Error, Result};
 use crate::journal::{now_ms, Journal};
 
@@ -48,35 +50,38 @@ pub fn validate_service(service: &str) -> Result<()> {
     Ok(())
 }
 
+/// Counter shared by every generator in the process, so that two names made
+/// in the same millisecond differ even before either is in the journal.
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
 /// Makes names like `ping20201210143002441-01.xml`: a prefix, the UTC time to
-/// the millisecond, a counter and an extension. Names already in the journal
-/// are skipped.
+/// the millisecond, a counter (shared by all generators of the process, 1 to
+/// 9999) and an extension. Names already in the journal are skipped.
 #[derive(Debug, Clone)]
 pub struct NameGenerator {
     prefix: String,
     extension: String,
-    counter: u32,
 }
 
 impl NameGenerator {
     /// A generator for `<prefix><yyyyMMddHHmmssSSS>-<nn><extension>`; the
     /// extension includes its dot (e.g. `".xml"`) or is empty.
     pub fn new(prefix: impl Into<String>, extension: impl Into<String>) -> Result<Self> {
-        let g = Self { prefix: prefix.into(), extension: extension.into(), counter: 0 };
-        validate_name(&g.format(0, 0))?;
+        let g = Self { prefix: prefix.into(), extension: extension.into() };
+        validate_name(&g.format(0, 9999))?;
         Ok(g)
     }
 
     fn format(&self, ms: u64, counter: u32) -> String {
-        format!("{}{}-{:02}{}", self.prefix, timestamp(ms), counter % 100, self.extension)
+        format!("{}{}-{:02}{}", self.prefix, timestamp(ms), counter, self.extension)
     }
 
-    /// The next name not in `journal` (and not handed out before by this
-    /// generator).
-    pub fn next_name(&mut self, journal: &Journal) -> Result<String> {
+    /// The next name not in `journal` and not handed out before in this
+    /// process (within the same millisecond).
+    pub fn next_name(&self, journal: &Journal) -> Result<String> {
         for _ in 0..1000 {
-            self.counter = self.counter.wrapping_add(1);
-            let name = self.format(now_ms(), self.counter);
+            let counter = COUNTER.fetch_add(1, Ordering::Relaxed) % 9999 + 1;
+            let name = self.format(now_ms(), counter);
             validate_name(&name)?;
             if !journal.contains(&name)? {
                 return Ok(name);
@@ -137,5 +142,26 @@ mod tests {
         assert!(validate_service("FTPSGW.Heartbeat").is_ok());
         assert!(validate_service("A_B").is_err());
         assert!(NameGenerator::new("bad/", ".xml").is_err());
+    }
+
+    #[test]
+    fn generated_names_differ_before_they_are_used() -> Result<()> {
+        let path = std::env::temp_dir().join(format!(
+            "ftps-gateway-names-{}-{}.redb",
+            std::process::id(),
+            now_ms()
+        ));
+        let journal = Journal::open(&path)?;
+        let names: Vec<String> = (0..200)
+            .map(|_| NameGenerator::new("ping", ".xml")?.next_name(&journal))
+            .collect::<Result<_>>()?;
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+        assert!(names.iter().all(|n| n.starts_with("ping") && n.ends_with(".xml")));
+        drop(journal);
+        let _ = std::fs::remove_file(path);
+        Ok(())
     }
 }
