@@ -82,54 +82,78 @@ pub(crate) fn parse_subrecord(
     pos: usize,
     compression: bool,
 ) -> Result<(SubrecordHeader, RawData<'_>, usize), Malformed> {
+    match parse_raw(payload, pos, compression) {
+        Some(parsed) => Ok(parsed),
+        None => Err(subrecord_error(payload, pos, compression)),
+    }
+}
+
+/// The fast path of [`parse_subrecord`]: `None` for any malformed subrecord.
+#[inline(always)]
+fn parse_raw(
+    payload: &[u8],
+    pos: usize,
+    compression: bool,
+) -> Option<(SubrecordHeader, RawData<'_>, usize)> {
+    let (&octet, body) = payload.get(pos..)?.split_first()?;
+    let header = SubrecordHeader::from_octet(octet);
+    if header.compressed() {
+        if !compression {
+            return None;
+        }
+        let &repeated = body.first()?;
+        Some((header, RawData::Repeated(repeated, header.count()), pos + 2))
+    } else {
+        let count = usize::from(header.count());
+        let literal = body.get(..count)?;
+        Some((header, RawData::Literal(literal), pos + 1 + count))
+    }
+}
+
+/// Why the subrecord at `pos` is malformed (the slow path of [`parse_subrecord`]).
+#[cold]
+#[inline(never)]
+fn subrecord_error(payload: &[u8], pos: usize, compression: bool) -> Malformed {
     let rest = payload.get(pos..).unwrap_or_default();
     let Some((&octet, body)) = rest.split_first() else {
-        return Err(Malformed {
+        return Malformed {
             item: ITEM,
             field: "HDR",
             offset: pos + 1,
             expected: Expected::Format("a subrecord header"),
             found: Found::End,
             reason: EsidReason::COMMAND_CONTAINED_INVALID_DATA,
-        });
+        };
     };
     let header = SubrecordHeader::from_octet(octet);
-    if header.compressed() {
-        if !compression {
-            return Err(Malformed::invalid_data(
-                ITEM,
-                "HDR",
-                pos + 1,
-                Expected::Format(
-                    "a subrecord header without the compression flag 0x40 (buffer compression was not negotiated, SSIDCMPR)",
-                ),
-                &[octet],
-            ));
+    if header.compressed() && !compression {
+        Malformed::invalid_data(
+            ITEM,
+            "HDR",
+            pos + 1,
+            Expected::Format(
+                "a subrecord header without the compression flag 0x40 (buffer compression was not negotiated, SSIDCMPR)",
+            ),
+            &[octet],
+        )
+    } else if header.compressed() {
+        Malformed {
+            item: ITEM,
+            field: "SUBRECORD",
+            offset: pos + 2,
+            expected: Expected::Length(1),
+            found: Found::End,
+            reason: EsidReason::COMMAND_CONTAINED_INVALID_DATA,
         }
-        let Some(&repeated) = body.first() else {
-            return Err(Malformed {
-                item: ITEM,
-                field: "SUBRECORD",
-                offset: pos + 2,
-                expected: Expected::Length(1),
-                found: Found::End,
-                reason: EsidReason::COMMAND_CONTAINED_INVALID_DATA,
-            });
-        };
-        Ok((header, RawData::Repeated(repeated, header.count()), pos + 2))
     } else {
-        let count = usize::from(header.count());
-        let Some(literal) = body.get(..count) else {
-            return Err(Malformed {
-                item: ITEM,
-                field: "SUBRECORD",
-                offset: pos + 2,
-                expected: Expected::Length(count),
-                found: Found::Length(body.len()),
-                reason: EsidReason::COMMAND_CONTAINED_INVALID_DATA,
-            });
-        };
-        Ok((header, RawData::Literal(literal), pos + 1 + count))
+        Malformed {
+            item: ITEM,
+            field: "SUBRECORD",
+            offset: pos + 2,
+            expected: Expected::Length(usize::from(header.count())),
+            found: Found::Length(body.len()),
+            reason: EsidReason::COMMAND_CONTAINED_INVALID_DATA,
+        }
     }
 }
 
