@@ -95,6 +95,16 @@ impl Rules {
     }
 }
 
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary: for
+/// quoting untrusted input in errors without quoting all of it.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}
+
 /// Path separators, which no identifier of a status file may contain.
 pub(crate) const PATH_SEPARATORS: [(char, &str); 2] = [
     ('/', "a path separator cannot be part of a file or folder name"),

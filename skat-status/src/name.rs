@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use crate::identifier::truncate;
 use crate::{IdentifierError, ServiceName, StatusCode, StatusCodeError, TransactionId};
 
 const PREFIX: &str = "status_";
@@ -117,15 +118,6 @@ impl StatusFileName {
     pub fn status(&self) -> StatusCode {
         self.status
     }
-}
-
-/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
-fn truncate(s: &str, max: usize) -> &str {
-    let mut end = max.min(s.len());
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or_default()
 }
 
 impl core::fmt::Display for StatusFileName {

@@ -87,12 +87,8 @@ impl Timestamp {
     pub fn parse(text: &str) -> Result<Self, TimestampError> {
         let bytes = text.as_bytes();
         if bytes.is_empty() || bytes.len() > 14 || !bytes.iter().all(u8::is_ascii_digit) {
-            let mut end = text.len().min(40);
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
             return Err(TimestampError::Format {
-                found: text.get(..end).unwrap_or_default().to_owned(),
+                found: crate::identifier::truncate(text, 40).to_owned(),
             });
         }
         if bytes.len() == 14 {

@@ -193,12 +193,8 @@ fn check_root(text: &str) -> Result<(), ReadError> {
                     Ok(())
                 } else {
                     let found = String::from_utf8_lossy(name.as_ref());
-                    let mut end = found.len().min(100);
-                    while !found.is_char_boundary(end) {
-                        end -= 1;
-                    }
                     Err(ReadError::WrongRoot {
-                        found: found.get(..end).unwrap_or_default().to_owned(),
+                        found: crate::identifier::truncate(&found, 100).to_owned(),
                     })
                 };
             }
