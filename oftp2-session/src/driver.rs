@@ -18,6 +18,7 @@ use oftp2_codec::fields::{DatasetName, OdetteId, RecordFormat};
 use oftp2_codec::reason::EsidReason;
 use oftp2_codec::record::Counts;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::time::timeout;
 use tokio_util::codec::Framed;
 use tracing::{debug, info, info_span, warn, Instrument};
 
@@ -25,7 +26,7 @@ use crate::config::Partner;
 use crate::engine::{self, Event, Negotiated, Session, SessionEnd, Token};
 use crate::store::{
     DeliveredFile, FileStore, IncomingDecision, IncomingFile, OutgoingId, OutgoingReader,
-    ReceiptId, RefusalReason,
+    ReceiptId, Refusal, RefusalReason,
 };
 use crate::transport::{FramingError, StbCodec};
 
@@ -56,6 +57,19 @@ pub struct Progress {
 
 /// A progress callback.
 pub type ProgressFn = Box<dyn FnMut(&Progress) + Send>;
+
+/// The application's say on an incoming file before data flows: `Err` refuses it with
+/// SFNA (reason, retry flag, text). It is asked before the store is.
+pub type InboundPolicy = std::sync::Arc<dyn Fn(&OdetteId, &Sfid) -> Result<(), Refusal> + Send + Sync>;
+
+/// What the application adds to a session run.
+#[derive(Default)]
+pub struct RunOptions {
+    /// Called as files go out and come in.
+    pub progress: Option<ProgressFn>,
+    /// Consulted for every incoming file before the store.
+    pub inbound: Option<InboundPolicy>,
+}
 
 /// What became of an outgoing file in a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,8 +144,22 @@ where
     T: AsyncRead + AsyncWrite + Unpin,
     S: FileStore + ?Sized,
 {
+    run_with(session, io, store, RunOptions { progress, inbound: None }).await
+}
+
+/// [`run`] with all the application's hooks.
+pub async fn run_with<T, S>(
+    session: Session,
+    io: T,
+    store: &S,
+    options: RunOptions,
+) -> Result<SessionReport, DriverError>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+    S: FileStore + ?Sized,
+{
     let span = info_span!("oftp_session", role = ?session.role());
-    Driver::new(session, store, progress).run(io).instrument(span).await
+    Driver::new(session, store, options).run(io).instrument(span).await
 }
 
 struct Incoming {
@@ -139,8 +167,28 @@ struct Incoming {
     sfid: Sfid,
     duplicate: bool,
     last_checkpoint: u64,
+    /// The counts of everything written so far.
+    written: Counts,
     /// A storage error while writing: answered with EFNA at EFID.
     failed: Option<crate::store::StoreError>,
+}
+
+/// Ends an incoming transfer that will not complete in this session. With `resumable`
+/// (the session ended mid-file), what arrived is made durable as a restart point first,
+/// so that the next attempt resumes from there rather than from the last periodic
+/// checkpoint; without it (we answered EFNA) the partial file is deleted: it would only
+/// hold disk space.
+fn give_up(incoming: Incoming, resumable: bool) {
+    let Incoming { mut file, duplicate, last_checkpoint, written, failed, .. } = incoming;
+    let keep = resumable && !duplicate;
+    if keep && failed.is_none() && written.octets > last_checkpoint {
+        if let Err(error) = file.checkpoint(written) {
+            warn!(%error, "cannot checkpoint the partial file");
+        }
+    }
+    if let Err(error) = file.abort(keep) {
+        warn!(%error, "cannot keep or remove the partial file");
+    }
 }
 
 struct Feeding {
@@ -154,6 +202,7 @@ struct Driver<'s, S: FileStore + ?Sized> {
     session: Session,
     store: &'s S,
     progress: Option<ProgressFn>,
+    inbound: Option<InboundPolicy>,
     files: HashMap<Token, (OutgoingId, Sfid, u64)>,
     receipts: HashMap<Token, ReceiptId>,
     queued_receipts: Vec<ReceiptId>,
@@ -164,12 +213,13 @@ struct Driver<'s, S: FileStore + ?Sized> {
 }
 
 impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
-    fn new(session: Session, store: &'s S, progress: Option<ProgressFn>) -> Self {
+    fn new(session: Session, store: &'s S, options: RunOptions) -> Self {
         let partner = session.partner().map(|p| p.odette_id);
         let mut driver = Driver {
             session,
             store,
-            progress,
+            progress: options.progress,
+            inbound: options.inbound,
             files: HashMap::new(),
             receipts: HashMap::new(),
             queued_receipts: Vec::new(),
@@ -198,25 +248,34 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
         io: T,
     ) -> Result<SessionReport, DriverError> {
         let mut framed = Framed::new(io, StbCodec::new());
+        // Every write must make progress within the idle timeout: a peer that stops
+        // reading would otherwise hold the session (and its connection) forever, as the
+        // timer is only armed while the driver waits to read.
+        let idle = self.session.idle_timeout();
         loop {
             self.service();
             let mut wrote = false;
             while let Some(buffer) = self.session.poll_transmit() {
-                if let Err(error) = framed.feed(buffer).await {
-                    return self.transport_failed(error);
+                match timeout(idle, framed.feed(buffer)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => return self.transport_failed(error),
+                    Err(_) => return Ok(self.write_timed_out(idle)),
                 }
                 wrote = true;
             }
             if wrote {
-                if let Err(error) = SinkExt::<Bytes>::flush(&mut framed).await {
-                    return self.transport_failed(error);
+                match timeout(idle, SinkExt::<Bytes>::flush(&mut framed)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => return self.transport_failed(error),
+                    Err(_) => return Ok(self.write_timed_out(idle)),
                 }
             }
             if self.session.is_closed() {
                 self.service();
                 let mut io = framed.into_inner();
-                // Best effort: the peer may already have closed its side.
-                let _ = io.shutdown().await;
+                // Best effort: the peer may already have closed its side (or, over TLS,
+                // stopped reading our close_notify).
+                let _ = timeout(idle, io.shutdown()).await;
                 return Ok(self.report);
             }
             if self.session.wants_data() && self.feeding.is_some() {
@@ -241,6 +300,16 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                 framed.codec_mut().set_max_exchange_buffer(negotiated.buffer_size);
             }
         }
+    }
+
+    /// The peer read nothing for the idle timeout: the session ends with ESID 09, which
+    /// cannot reach it; the connection is dropped without further writes.
+    fn write_timed_out(mut self, idle: std::time::Duration) -> SessionReport {
+        warn!(?idle, "the peer stopped reading: ending the session");
+        let why = format!("the peer read nothing for {idle:?}");
+        self.session.abort(EsidReason::TIME_OUT, &why);
+        self.service();
+        self.report
     }
 
     fn transport_failed(mut self, error: FramingError) -> Result<SessionReport, DriverError> {
@@ -324,13 +393,12 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
             Event::StartFileRequest { sfid } => self.start_file(*sfid),
             Event::FileData { data, counts } => self.file_data(&data, counts),
             Event::EndOfFile { counts, .. } => self.end_of_file(counts),
-            Event::IncomingFileFailed { why, .. } => {
+            Event::IncomingFileFailed { efna, why } => {
                 if let Some(incoming) = self.incoming.take() {
                     info!(file = %incoming.sfid.dataset_name, why, "incoming file failed");
-                    let keep = !incoming.duplicate;
-                    if let Err(error) = incoming.file.abort(keep) {
-                        warn!(%error, "cannot keep the partial file");
-                    }
+                    // After our EFNA the peer starts the file over, if it retries at all;
+                    // a session that ended mid-file resumes from what arrived.
+                    give_up(incoming, efna.is_none());
                 }
             }
             Event::FileAccepted { token, feed_from, .. } => self.file_accepted(token, feed_from),
@@ -388,6 +456,13 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
 
     fn start_file(&mut self, sfid: Sfid) {
         let Some(partner) = self.partner_id() else { return };
+        if let Some(Err(refusal)) = self.inbound.as_ref().map(|policy| policy(&partner, &sfid)) {
+            info!(file = %sfid.dataset_name, reason = %refusal.reason, "refused by the application");
+            if let Err(error) = self.session.refuse_file(refusal.reason, refusal.retry, &refusal.text) {
+                warn!(%error, "engine refused the answer to SFID");
+            }
+            return;
+        }
         let restart = self.session.negotiated().is_some_and(|n| n.restart);
         let decision = self.store.begin_incoming(&partner, &sfid, restart);
         let result = match decision {
@@ -429,7 +504,14 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
             }
         }
         self.incoming =
-            Some(Incoming { file, sfid, duplicate, last_checkpoint: start.octets, failed: None });
+            Some(Incoming {
+                file,
+                sfid,
+                duplicate,
+                last_checkpoint: start.octets,
+                written: start,
+                failed: None,
+            });
         Ok(())
     }
 
@@ -442,6 +524,7 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
             incoming.failed = Some(error);
             return;
         }
+        incoming.written = counts;
         if counts.octets - incoming.last_checkpoint >= CHECKPOINT_INTERVAL {
             match incoming.file.checkpoint(counts) {
                 Ok(()) => incoming.last_checkpoint = counts.octets,
@@ -459,9 +542,15 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
     }
 
     fn end_of_file(&mut self, counts: Counts) {
-        let Some(incoming) = self.incoming.take() else { return };
-        let result = match incoming.failed {
-            Some(error) => Err(error),
+        let Some(mut incoming) = self.incoming.take() else { return };
+        let result = match incoming.failed.take() {
+            Some(error) => {
+                // EFNA follows: the partial file is of no further use.
+                if let Err(error) = incoming.file.abort(false) {
+                    warn!(%error, "cannot remove the partial file");
+                }
+                Err(error)
+            }
             None => incoming.file.commit(counts),
         };
         let answer = match result {
@@ -497,6 +586,16 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
         match self.store.receipt_received(&partner, &receipt) {
             Ok(file) => {
                 info!(kind = receipt.name(), ?file, "receipt received");
+                // A file the receipt settles is not offered again: its EFPA was lost in an
+                // earlier session, and the partner has it (its content may be gone).
+                if let Some(settled) = file {
+                    let queued = self.files.iter().find(|(_, (id, ..))| *id == settled);
+                    if let Some((&token, _)) = queued {
+                        if self.session.withdraw_file(token) {
+                            info!(id = %settled, "settled by its receipt: not offered again");
+                        }
+                    }
+                }
                 self.report.receipts.push(ReceivedReceipt { receipt, file });
                 if let Err(error) = self.session.receipt_processed() {
                     warn!(%error, "engine refused RTR");

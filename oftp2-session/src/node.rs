@@ -26,7 +26,7 @@ use tokio::sync::Semaphore;
 use tracing::{info, warn, Instrument};
 
 use crate::config::Config;
-use crate::driver::{self, DriverError, ProgressFn, SessionReport};
+use crate::driver::{self, DriverError, InboundPolicy, ProgressFn, RunOptions, SessionReport};
 use crate::engine::Session;
 use crate::store::FileStore;
 use crate::transport::{connect, ClientSecurity, Connection, Listener, TransportError};
@@ -68,18 +68,34 @@ impl From<TransportError> for NodeError {
 pub struct Node<S: FileStore + ?Sized> {
     config: Arc<Config>,
     store: Arc<S>,
+    inbound: Option<InboundPolicy>,
 }
 
 impl<S: FileStore + ?Sized> Clone for Node<S> {
     fn clone(&self) -> Self {
-        Node { config: self.config.clone(), store: self.store.clone() }
+        Node {
+            config: self.config.clone(),
+            store: self.store.clone(),
+            inbound: self.inbound.clone(),
+        }
     }
 }
 
 impl<S: FileStore + ?Sized + 'static> Node<S> {
     /// A node with this configuration and store.
     pub fn new(config: Arc<Config>, store: Arc<S>) -> Self {
-        Node { config, store }
+        Node { config, store, inbound: None }
+    }
+
+    /// Lets the application accept or refuse each incoming file before data flows: an
+    /// `Err` answers SFNA with its reason, retry flag and text.
+    pub fn with_inbound_policy(mut self, policy: InboundPolicy) -> Self {
+        self.inbound = Some(policy);
+        self
+    }
+
+    fn options(&self, progress: Option<ProgressFn>) -> RunOptions {
+        RunOptions { progress, inbound: self.inbound.clone() }
     }
 
     /// The configuration.
@@ -134,7 +150,7 @@ impl<S: FileStore + ?Sized + 'static> Node<S> {
     ) -> Result<SessionReport, NodeError> {
         let found = self.config.partner(partner).ok_or(NodeError::UnknownPartner(*partner))?;
         let session = Session::initiator(self.config.clone(), found.clone(), Instant::now());
-        Ok(driver::run(session, connection, &*self.store, progress).await?)
+        Ok(driver::run_with(session, connection, &*self.store, self.options(progress)).await?)
     }
 
     /// Serves one connection a partner opened (as Responder).
@@ -144,7 +160,7 @@ impl<S: FileStore + ?Sized + 'static> Node<S> {
     ) -> Result<SessionReport, DriverError> {
         let mut session = Session::responder(self.config.clone(), Instant::now());
         self.admit_by_certificate(&mut session, &connection);
-        driver::run(session, connection, &*self.store, None).await
+        driver::run_with(session, connection, &*self.store, self.options(None)).await
     }
 
     #[cfg(feature = "tls")]

@@ -281,3 +281,43 @@ async fn concurrent_sessions_beyond_the_limit_get_esid_08() {
     );
     stop.send(()).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_application_refuses_a_file_before_data_flows() {
+    use oftp2_codec::reason::SfnaReason;
+    use oftp2_session::store::Refusal;
+    let mut responder = site(B, vec![partner(A, B, Transport::PlainTcp, None)], None);
+    responder.node = responder.node.clone().with_inbound_policy(Arc::new(|_partner, sfid| {
+        if sfid.dataset_name.as_str().starts_with("PRIVATE") {
+            Err(Refusal {
+                reason: SfnaReason::INVALID_FILENAME,
+                retry: false,
+                text: "not for us".into(),
+            })
+        } else {
+            Ok(())
+        }
+    }));
+    let (address, reports, stop) = serve(&responder, ServerSecurity::PlainTcp).await;
+    let initiator = site(A, vec![partner(B, A, Transport::PlainTcp, Some(address))], None);
+    queue(&initiator, B, "PRIVATE.DATA", RecordFormat::Unstructured, 0, content(1000, 7));
+    queue(&initiator, B, "PUBLIC.DATA", RecordFormat::Unstructured, 0, content(1000, 8));
+    let report = initiator.node.connect(&id(B), None).await.unwrap();
+    assert!(report.end.is_normal(), "{:?}", report.end);
+    let refused: Vec<_> = report
+        .sent
+        .iter()
+        .filter_map(|o| match o {
+            OutgoingOutcome::Refused { why, .. } => Some(why.clone()),
+            OutgoingOutcome::Sent { .. } => None,
+        })
+        .collect();
+    assert_eq!(refused.len(), 1, "{:?}", report.sent);
+    assert!(refused[0].starts_with("SFNA 01"), "{refused:?}");
+    assert_all_sent(&report, 1);
+    assert_eq!(wait_for_report(&reports, 1).await.received.len(), 1);
+    assert_eq!(delivered(&responder, A).len(), 1);
+    // Refused without retry: the file has failed and is not offered again.
+    assert!(initiator.node.store().outgoing(&id(B)).unwrap().is_empty());
+    stop.send(()).unwrap();
+}
