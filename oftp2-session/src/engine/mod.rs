@@ -30,7 +30,7 @@ mod negotiate;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use oftp2_codec::command::{Efid, Efna, Efpa, Esid, Sfna, Sfpa, Ssid, Ssrm};
@@ -251,6 +251,12 @@ impl Session {
         matches!(self.state, State::Closed)
     }
 
+    /// How long the peer may stay silent (the configured idle timeout); a driver also
+    /// bounds each write with it, for a peer that stops reading.
+    pub fn idle_timeout(&self) -> Duration {
+        self.config.limits.idle_timeout
+    }
+
     /// The state, in words (for logs).
     pub fn state_name(&self) -> &'static str {
         self.state.name()
@@ -286,9 +292,9 @@ impl Session {
         if self.is_closed() || self.deadline.is_some_and(|d| now < d) {
             return;
         }
-        let secs = self.config.limits.idle_timeout.as_secs();
+        let idle = self.config.limits.idle_timeout;
         self.fail_incoming("the session timed out");
-        self.end_local(EsidReason::TIME_OUT, &format!("no data from the peer for {secs} s"));
+        self.end_local(EsidReason::TIME_OUT, &format!("no data from the peer for {idle:?}"));
     }
 
     /// The transport closed (or failed) under the session.
@@ -389,6 +395,15 @@ impl Session {
     pub fn queue_file(&mut self, token: Token, sfid: Sfid, settings: FileSettings) {
         self.outgoing.push_back(Outgoing { token, sfid, settings });
         self.drive();
+    }
+
+    /// Takes back a queued file whose SFID has not gone out yet (its EERP arrived before
+    /// we offered it again after a broken session, say). Returns whether it was queued;
+    /// a file already offered or being sent cannot be taken back.
+    pub fn withdraw_file(&mut self, token: Token) -> bool {
+        let before = self.outgoing.len();
+        self.outgoing.retain(|out| out.token != token);
+        self.outgoing.len() != before
     }
 
     /// Queues an EERP or NERP to send when we are Speaker.
