@@ -302,6 +302,12 @@ pub enum Cut {
     /// Drop both sides instead of forwarding the `nth` (1-based) buffer of this command
     /// (its first octet) going this way.
     AtCommand { code: u8, way: Way, nth: usize },
+    /// Forward `n` stream buffers, then forward nothing more either way but keep both
+    /// connections open: the peers must notice by their idle timeouts.
+    StallAfter(usize),
+    /// Forward the octets as they come, without looking for stream buffers (TLS), and
+    /// drop both sides after `n` of them (both ways counted together).
+    AfterOctets(usize),
 }
 
 /// A TCP proxy on 127.0.0.1 that forwards stream transmission buffers one by one,
@@ -324,6 +330,16 @@ impl Proxy {
     /// A proxy to `target`; each connection takes the next plan of `plans`, `Cut::Never`
     /// once they are used up.
     pub async fn start(target: &str, plans: Vec<Cut>) -> Proxy {
+        Self::start_with(target, plans, Cut::Never).await
+    }
+
+    /// A proxy that forwards octets without looking at them (for TLS), cutting where
+    /// the [`Cut::AfterOctets`] plans say.
+    pub async fn start_octets(target: &str, plans: Vec<Cut>) -> Proxy {
+        Self::start_with(target, plans, Cut::AfterOctets(usize::MAX)).await
+    }
+
+    async fn start_with(target: &str, plans: Vec<Cut>, default: Cut) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -333,10 +349,13 @@ impl Proxy {
         let task = tokio::spawn(async move {
             for connection in 0.. {
                 let Ok((client, _)) = listener.accept().await else { return };
-                let plan = task_plans.lock().unwrap().pop_front().unwrap_or(Cut::Never);
+                let plan = task_plans.lock().unwrap().pop_front().unwrap_or(default);
                 let Ok(server) = TcpStream::connect(&target).await else { return };
                 let log = task_log.clone();
-                tokio::spawn(relay(connection, client, server, plan, log));
+                match plan {
+                    Cut::AfterOctets(n) => tokio::spawn(relay_octets(client, server, n, log)),
+                    _ => tokio::spawn(relay(connection, client, server, plan, log)),
+                };
             }
         });
         Proxy { address, log, plans, task }
@@ -373,6 +392,48 @@ impl Proxy {
     }
 }
 
+/// Forwards octets both ways until one side closes or `limit` octets have passed; the
+/// count of octets forwarded is logged as one empty entry per octet chunk.
+async fn relay_octets(
+    client: TcpStream,
+    server: TcpStream,
+    limit: usize,
+    log: Arc<Mutex<Vec<(usize, Way, Bytes)>>>,
+) {
+    let _ = (client.set_nodelay(true), server.set_nodelay(true));
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let (mut up, mut down) = (vec![0u8; 16 * 1024], vec![0u8; 16 * 1024]);
+    let mut passed = 0usize;
+    loop {
+        let (read, way) = tokio::select! {
+            read = client_read.read(&mut up) => (read, Way::Up),
+            read = server_read.read(&mut down) => (read, Way::Down),
+        };
+        let n = match read {
+            Ok(0) | Err(_) => {
+                let _ = client_write.shutdown().await;
+                let _ = server_write.shutdown().await;
+                return;
+            }
+            Ok(n) => n,
+        };
+        let allowed = n.min(limit - passed);
+        let (octets, to) = match way {
+            Way::Up => (&up[..allowed], &mut server_write),
+            Way::Down => (&down[..allowed], &mut client_write),
+        };
+        if to.write_all(octets).await.is_err() {
+            return;
+        }
+        passed += allowed;
+        log.lock().unwrap().push((usize::MAX, way, Bytes::copy_from_slice(octets)));
+        if passed == limit {
+            return; // drops all four halves
+        }
+    }
+}
+
 async fn relay(
     connection: usize,
     client: TcpStream,
@@ -388,12 +449,14 @@ async fn relay(
     let mut deframer = Deframer::new();
     let mut forwarded = 0usize;
     let mut seen: Vec<(u8, Way, usize)> = Vec::new();
+    let mut stalled = false;
     loop {
         let (read, way) = tokio::select! {
             read = client_read.read_buf(&mut up) => (read, Way::Up),
             read = server_read.read_buf(&mut down) => (read, Way::Down),
         };
         match read {
+            Ok(0) | Err(_) if stalled => return,
             Ok(0) | Err(_) => {
                 // One side closed: close the other's reading half, and let the other
                 // side's last octets (its ESID) through before closing ours.
@@ -433,12 +496,16 @@ async fn relay(
                 }
             };
             let cut = match plan {
-                Cut::Never => false,
+                Cut::Never | Cut::StallAfter(_) | Cut::AfterOctets(_) => false,
                 Cut::AfterBuffers(n) => forwarded >= n,
                 Cut::AtCommand { code: c, way: w, nth: k } => c == code && w == way && k == nth,
             };
             if cut {
                 return; // drops all four halves: both peers see the connection end
+            }
+            stalled = stalled || matches!(plan, Cut::StallAfter(n) if forwarded >= n);
+            if stalled {
+                continue; // swallowed
             }
             forwarded += 1;
             log.lock().unwrap().push((connection, way, buffer.clone()));
