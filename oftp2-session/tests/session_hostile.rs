@@ -123,6 +123,23 @@ async fn a_responder_ends_hostile_sessions_with_the_right_esid_and_keeps_serving
         sessions += 1;
     }
 
+    // A peer that trickles an SSID one octet at a time, each within the idle timeout:
+    // only complete buffers count as activity, so 09 all the same.
+    let started = Instant::now();
+    let mut raw = RawPeer::connect(&address).await;
+    raw.recv_command(WAIT).await.unwrap();
+    let mut framed = bytes::BytesMut::new();
+    oftp2_codec::sth::frame(&ssid, &mut framed).unwrap();
+    for octet in framed.iter().take(12) {
+        raw.send_raw(&[*octet]).await;
+        tokio::time::sleep(IDLE / 4).await;
+    }
+    expect_end(&mut raw, EsidReason::TIME_OUT, "trickling peer").await;
+    let waited = started.elapsed();
+    assert!(waited < IDLE * 4 + Duration::from_secs(3), "ESID 09 after {waited:?}");
+    expected_ends.push((sessions, EsidReason::TIME_OUT));
+    sessions += 1;
+
     // A peer that connects and never sends SSID: 09 after the idle timeout.
     let started = Instant::now();
     let mut raw = RawPeer::connect(&address).await;
@@ -354,6 +371,29 @@ async fn an_initiator_ends_hostile_sessions_with_the_right_esid() {
     .await;
     assert!(ended_local(&report, EsidReason::TIME_OUT), "{:?}", report.end);
     assert!(started.elapsed() < IDLE + Duration::from_secs(3));
+
+    // SSID answers A must refuse: another code (03), a wrong password (04), a buffer
+    // above what A offered (10).
+    let stranger = raw_ssid(C, &password_of(B), 4096, 8);
+    let wrong_password = raw_ssid(B, "WRONG", 4096, 8);
+    let too_big = raw_ssid(B, &password_of(B), 8192, 8);
+    let answers = [
+        (stranger, EsidReason::USER_CODE_NOT_KNOWN),
+        (wrong_password, EsidReason::INVALID_PASSWORD),
+        (too_big, EsidReason::MODE_OR_CAPABILITIES_INCOMPATIBLE),
+    ];
+    for (answer, reason) in answers {
+        let (a, listener) = initiator_against_raw().await;
+        let report = run_against(&a, listener, |mut raw| async move {
+            raw.send_command(&Command::Ssrm(Ssrm)).await;
+            assert!(matches!(raw.recv_command(WAIT).await, Some(Command::Ssid(_))));
+            raw.send_command(&Command::Ssid(answer)).await;
+            assert_esid(&raw.expect_esid(WAIT).await, reason);
+        })
+        .await;
+        assert!(ended_local(&report, reason), "{:?}", report.end);
+        assert!(report.negotiated.is_none());
+    }
 
     // After the SSID exchange: a buffer over the negotiated SSIDSDEB (128), 07; octets
     // without a stream transmission header, 07; a malformed SFID once A has given us the
