@@ -1,5 +1,6 @@
 //! [`CheckError`]: why a check failed, at which [`Stage`], and what to do about it.
 
+use std::fmt;
 use std::time::Duration;
 
 use oftp2_codec::reason::EsidReason;
@@ -25,6 +26,19 @@ pub enum Stage {
     Protocol,
     /// The OFTP session: start (SSID) and end (ESID).
     Session,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Configuration => "configuration",
+            Stage::Dns => "DNS",
+            Stage::Tcp => "TCP",
+            Stage::Tls => "TLS",
+            Stage::Protocol => "OFTP (before the session)",
+            Stage::Session => "OFTP session",
+        })
+    }
 }
 
 /// Why a check failed. [`CheckError::stage`] says where, [`CheckError::advice`] what to
