@@ -33,6 +33,15 @@ use crate::transport::{FramingError, StbCodec};
 /// How often (in octets received) an incoming file is made durable as a restart point.
 pub const CHECKPOINT_INTERVAL: u64 = 8 * 1024 * 1024;
 
+/// The least read from the file being sent at a time (more when the buffer is larger):
+/// fewer reads at small buffer sizes, still only this much of the file in memory.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// While more of the file follows at once, framed buffers are written out when this many
+/// octets have gathered, not after each buffer: small exchange buffers then travel in
+/// full TLS records and fewer writes. Before waiting for the peer, all is flushed.
+const WRITE_BATCH: usize = 128 * 1024;
+
 /// Which way a file goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -60,7 +69,8 @@ pub type ProgressFn = Box<dyn FnMut(&Progress) + Send>;
 
 /// The application's say on an incoming file before data flows: `Err` refuses it with
 /// SFNA (reason, retry flag, text). It is asked before the store is.
-pub type InboundPolicy = std::sync::Arc<dyn Fn(&OdetteId, &Sfid) -> Result<(), Refusal> + Send + Sync>;
+pub type InboundPolicy =
+    std::sync::Arc<dyn Fn(&OdetteId, &Sfid) -> Result<(), Refusal> + Send + Sync>;
 
 /// What the application adds to a session run.
 #[derive(Default)]
@@ -194,7 +204,8 @@ fn give_up(incoming: Incoming, resumable: bool) {
 struct Feeding {
     token: Token,
     reader: Box<dyn OutgoingReader>,
-    chunk: usize,
+    /// Read into this, reused for every chunk.
+    chunk: Vec<u8>,
     octets: u64,
 }
 
@@ -252,6 +263,8 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
         // reading would otherwise hold the session (and its connection) forever, as the
         // timer is only armed while the driver waits to read.
         let idle = self.session.idle_timeout();
+        // `feed` writes out on its own once this much is buffered.
+        framed.set_backpressure_boundary(WRITE_BATCH);
         loop {
             self.service();
             let mut wrote = false;
@@ -263,7 +276,10 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                 }
                 wrote = true;
             }
-            if wrote {
+            // While the file goes on, `feed` writes out full batches; the rest is flushed
+            // before anything else (waiting for the peer, closing).
+            let more = self.session.wants_data() && self.feeding.is_some();
+            if wrote && !more {
                 match timeout(idle, SinkExt::<Bytes>::flush(&mut framed)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(error)) => return self.transport_failed(error),
@@ -322,14 +338,16 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
         }
     }
 
-    /// Handles every pending event and feeds the outgoing file while the engine wants it.
+    /// Handles every pending event and feeds the engine one chunk of the outgoing file if
+    /// it wants one. One chunk only: `run` sends the buffers made of it before it feeds the
+    /// next, so about one chunk of the file is in memory whatever the credit window.
     fn service(&mut self) {
-        loop {
+        while let Some(event) = self.session.poll_event() {
+            self.handle(event);
+        }
+        if self.feed() {
             while let Some(event) = self.session.poll_event() {
                 self.handle(event);
-            }
-            if !self.feed() {
-                break;
             }
         }
     }
@@ -458,7 +476,9 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
         let Some(partner) = self.partner_id() else { return };
         if let Some(Err(refusal)) = self.inbound.as_ref().map(|policy| policy(&partner, &sfid)) {
             info!(file = %sfid.dataset_name, reason = %refusal.reason, "refused by the application");
-            if let Err(error) = self.session.refuse_file(refusal.reason, refusal.retry, &refusal.text) {
+            if let Err(error) =
+                self.session.refuse_file(refusal.reason, refusal.retry, &refusal.text)
+            {
                 warn!(%error, "engine refused the answer to SFID");
             }
             return;
@@ -503,15 +523,14 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                 return Ok(());
             }
         }
-        self.incoming =
-            Some(Incoming {
-                file,
-                sfid,
-                duplicate,
-                last_checkpoint: start.octets,
-                written: start,
-                failed: None,
-            });
+        self.incoming = Some(Incoming {
+            file,
+            sfid,
+            duplicate,
+            last_checkpoint: start.octets,
+            written: start,
+            failed: None,
+        });
         Ok(())
     }
 
@@ -619,7 +638,8 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
         });
         match opened {
             Ok(reader) => {
-                let chunk = self.session.negotiated().map_or(4096, |n| n.buffer_size.octets());
+                let buffer = self.session.negotiated().map_or(4096, |n| n.buffer_size.octets());
+                let chunk = vec![0u8; buffer.max(READ_CHUNK)];
                 info!(%id, file = %sfid.dataset_name, feed_from, "sending file");
                 self.feeding = Some(Feeding { token, reader, chunk, octets: feed_from });
             }
@@ -637,9 +657,8 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
             return false;
         }
         let Some(feeding) = self.feeding.as_mut() else { return false };
-        let mut chunk = vec![0u8; feeding.chunk];
         let read = loop {
-            match feeding.reader.read(&mut chunk) {
+            match feeding.reader.read(&mut feeding.chunk) {
                 Ok(n) => break Ok(n),
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(error) => break Err(error),
@@ -649,7 +668,7 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
             Ok(0) => self.session.finish_data(),
             Ok(n) => {
                 feeding.octets += n as u64;
-                let pushed = self.session.push_data(chunk.get(..n).unwrap_or_default());
+                let pushed = self.session.push_data(feeding.chunk.get(..n).unwrap_or_default());
                 let token = feeding.token;
                 let octets = feeding.octets;
                 if let Some((_, sfid, size)) = self.files.get(&token) {

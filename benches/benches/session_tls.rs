@@ -1,0 +1,458 @@
+//! A U-format file over TLS on 127.0.0.1 between two [`Node`]s with [`FsStore`]s in
+//! temporary directories, at buffer 99,999 / credit 999 and at 2,048 / 7 (the Swedish
+//! Customs parameters), each next to raw TLS measured in the same run: a tokio-rustls
+//! client writing the same octets to a tokio-rustls server that reads and discards them,
+//! with the same certificates and configurations (so the same TLS version and cipher
+//! suite). Also the process's peak memory while each is measured (VmHWM, reset through
+//! `/proc/self/clear_refs`, against VmRSS before).
+//!
+//! The size is `OFTP_BENCH_BYTES` (default 1 GiB); the stores are made in
+//! `OFTP_BENCH_DIR` (default: the system's temporary directory). One iteration is one whole session
+//! (connect, TLS handshake, SSID, SFID, the data, EFID, EERP, ESID); queueing the file
+//! into the outbox is not timed. The file arrives on disk: the receiver writes it and
+//! makes it durable (fsync every 8 MiB and at the end), raw TLS discards it.
+//!
+//! `OFTP_BENCH_BYTES=268435456 cargo bench -p oftp2-benches --bench session_tls`
+#![allow(clippy::unwrap_used)] // benchmark setup: a panic is a failure
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
+
+#[path = "../../oftp2-session/tests/transport_support/mod.rs"]
+mod transport_support;
+
+use std::cell::RefCell;
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
+};
+use oftp2_codec::fields::{
+    BufferSize, Credit, OdetteId, RecordFormat, RecordLength, SendReceive, UserData, Utf8Text,
+};
+use oftp2_session::config::{Config, Partner, TextLineHandling, TlsFiles, Transport};
+use oftp2_session::driver::OutgoingOutcome;
+use oftp2_session::node::Node;
+use oftp2_session::store::{FileStore, FsStore, OutgoingFile, OutgoingSource};
+use oftp2_session::transport::tls::{client_config_for, server_config_for};
+use oftp2_session::transport::{connect, ClientSecurity, Listener, ServerSecurity};
+use rustls::pki_types::ServerName;
+use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::runtime::Runtime;
+use transport_support::{Ca, Leaf, Pki, Usage};
+
+const A: &str = "O0013000000000000001";
+const B: &str = "O0013000000000000002";
+/// The file's content: this block (pseudo-random, so nothing downstream can shortcut
+/// it), repeated and cut to size.
+const BLOCK: usize = 1024 * 1024;
+
+fn id(code: &str) -> OdetteId {
+    code.parse().unwrap()
+}
+
+fn octets() -> u64 {
+    match std::env::var("OFTP_BENCH_BYTES") {
+        Ok(value) => value.trim().parse().expect("OFTP_BENCH_BYTES: a number of octets"),
+        Err(_) => 1 << 30,
+    }
+}
+
+fn block() -> Arc<[u8]> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    (0..BLOCK)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+/// `len` octets of `block` repeated.
+struct Content {
+    block: Arc<[u8]>,
+    position: u64,
+    len: u64,
+}
+
+impl Content {
+    /// The next piece of at most `max` octets; empty at the end.
+    fn next_piece(&mut self, max: usize) -> &[u8] {
+        let at = (self.position % self.block.len() as u64) as usize;
+        let left = usize::try_from(self.len - self.position).unwrap_or(usize::MAX);
+        let n = max.min(left).min(self.block.len() - at);
+        self.position += n as u64;
+        self.block.get(at..at + n).unwrap()
+    }
+}
+
+impl Read for Content {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let piece = self.next_piece(buf.len());
+        let n = piece.len();
+        buf.get_mut(..n).unwrap().copy_from_slice(piece);
+        Ok(n)
+    }
+}
+
+/// One parameter set.
+#[derive(Clone, Copy)]
+struct Params {
+    buffer: u64,
+    credit: u64,
+}
+
+impl Params {
+    fn label(self) -> String {
+        format!("buffer {} / credit {}", self.buffer, self.credit)
+    }
+}
+
+struct Setup {
+    rt: Runtime,
+    /// Holds the certificate files.
+    _pki: Pki,
+    ca: Ca,
+    server: Leaf,
+    client: Leaf,
+    block: Arc<[u8]>,
+    octets: u64,
+}
+
+fn partner(peer: &str, own: &str, address: Option<String>) -> Partner {
+    Partner {
+        odette_id: id(peer),
+        password: format!("PW{}", peer.get(19..).unwrap()).parse().unwrap(),
+        our_password: format!("PW{}", own.get(19..).unwrap()).parse().unwrap(),
+        directions: SendReceive::Both,
+        buffer_size: None,
+        credit: None,
+        text_lines: TextLineHandling::KeepCrLf,
+        address,
+        transport: Transport::Tls {
+            server_name: Some("localhost".into()),
+            roots: Vec::new(),
+            require_client_certificate: true,
+        },
+    }
+}
+
+impl Setup {
+    fn new() -> Self {
+        let pki = Pki::new();
+        let ca = pki.ca("ca");
+        let server = pki.leaf(&ca, "server", &["localhost", "127.0.0.1"], Usage::Server, false);
+        let client = pki.leaf(&ca, "client", &[A], Usage::Client, false);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        Setup { rt, _pki: pki, ca, server, client, block: block(), octets: octets() }
+    }
+
+    fn config(&self, own: &str, peer: &str, params: Params, address: Option<String>) -> Config {
+        let mut config = Config::new(id(own));
+        config.buffer_size = BufferSize::new(params.buffer).unwrap();
+        config.credit = Credit::new(params.credit).unwrap();
+        config.partners = vec![partner(peer, own, address)];
+        let leaf = if own == B { &self.server } else { &self.client };
+        config.tls = Some(TlsFiles {
+            roots: vec![self.ca.pem_file.clone()],
+            certificate: Some(leaf.certificate_file.clone()),
+            private_key: Some(leaf.key_file.clone()),
+            require_client_certificate: false,
+        });
+        config
+    }
+
+    fn content(&self) -> Content {
+        Content { block: self.block.clone(), position: 0, len: self.octets }
+    }
+
+    /// One raw TLS transfer with the nodes' TLS configurations; its duration and the
+    /// TLS version and cipher suite.
+    fn raw_tls(&self, params: Params) -> (Duration, String) {
+        let server_config = server_config_for(&self.config(B, A, params, None)).unwrap();
+        let initiator = self.config(A, B, params, None);
+        let client_config =
+            client_config_for(&initiator, initiator.partners.first().unwrap()).unwrap().unwrap();
+        let mut content = self.content();
+        self.rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap();
+            let acceptor = tokio_rustls::TlsAcceptor::from(server_config);
+            let reader = tokio::spawn(async move {
+                let (tcp, _) = listener.accept().await.unwrap();
+                tcp.set_nodelay(true).unwrap();
+                let mut tls = acceptor.accept(tcp).await.unwrap();
+                let mut buffer = vec![0u8; 256 * 1024];
+                let mut total = 0u64;
+                loop {
+                    let n = tls.read(&mut buffer).await.unwrap();
+                    if n == 0 {
+                        break total;
+                    }
+                    total += n as u64;
+                }
+            });
+            let start = Instant::now();
+            let tcp = tokio::net::TcpStream::connect(address).await.unwrap();
+            tcp.set_nodelay(true).unwrap();
+            let connector = tokio_rustls::TlsConnector::from(client_config);
+            let name = ServerName::try_from("localhost").unwrap();
+            let mut tls = connector.connect(name, tcp).await.unwrap();
+            loop {
+                let piece = content.next_piece(BLOCK);
+                if piece.is_empty() {
+                    break;
+                }
+                tls.write_all(piece).await.unwrap();
+            }
+            tls.shutdown().await.unwrap();
+            let total = reader.await.unwrap();
+            let elapsed = start.elapsed();
+            assert_eq!(total, content.len);
+            let (_, connection) = tls.get_ref();
+            let version = format!(
+                "{:?} {:?}",
+                connection.protocol_version().unwrap(),
+                connection.negotiated_cipher_suite().unwrap().suite()
+            );
+            (elapsed, version)
+        })
+    }
+
+    /// One OFTP session sending the file from A to B; its duration and the TLS version
+    /// and cipher suite. Setting up the nodes and queueing the file is not timed.
+    fn session(&self, params: Params) -> (Duration, String) {
+        let responder_dir = store_dir();
+        let initiator_dir = store_dir();
+        let responder_config = self.config(B, A, params, None);
+        let server_config = server_config_for(&responder_config).unwrap();
+        let responder = Node::new(
+            Arc::new(responder_config),
+            Arc::new(FsStore::open(responder_dir.path(), id(B)).unwrap()),
+        );
+        let (elapsed, version) = self.rt.block_on(async {
+            let listener =
+                Listener::bind("127.0.0.1:0", ServerSecurity::Tls(server_config)).await.unwrap();
+            let address = listener.local_addr().unwrap().to_string();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let (report_tx, report_rx) = tokio::sync::oneshot::channel();
+            let report_tx = std::sync::Mutex::new(Some(report_tx));
+            let serving = responder.clone();
+            let server = tokio::spawn(async move {
+                serving
+                    .serve(listener, async { stopped.await.unwrap_or(()) }, move |report| {
+                        if let Some(tx) = report_tx.lock().unwrap().take() {
+                            let _ = tx.send(report.unwrap());
+                        }
+                    })
+                    .await;
+            });
+
+            let initiator_config = self.config(A, B, params, Some(address.clone()));
+            let security = ClientSecurity::for_partner(
+                &initiator_config,
+                initiator_config.partners.first().unwrap(),
+            )
+            .unwrap();
+            let timeout = initiator_config.limits.connect_timeout;
+            let initiator = Node::new(
+                Arc::new(initiator_config),
+                Arc::new(FsStore::open(initiator_dir.path(), id(A)).unwrap()),
+            );
+            let file = OutgoingFile {
+                dataset_name: "BENCH.U".parse().unwrap(),
+                format: RecordFormat::Unstructured,
+                max_record_length: RecordLength::new(0).unwrap(),
+                description: Utf8Text::new("session_tls bench").unwrap(),
+                destination: id(B),
+                originator: None,
+                user_data: UserData::EMPTY,
+                source: OutgoingSource::Reader(Box::new(self.content())),
+            };
+            initiator.store().queue_outgoing(&id(B), file).unwrap();
+
+            let start = Instant::now();
+            let connection = connect(&address, &security, timeout).await.unwrap();
+            let version = format!("{:?}", connection.tls_version().unwrap());
+            let report = initiator.run_initiator(connection, &id(B), None).await.unwrap();
+            let elapsed = start.elapsed();
+
+            assert!(report.end.is_normal(), "{:?}", report.end);
+            match report.sent.as_slice() {
+                [OutgoingOutcome::Sent { counts, .. }] => assert_eq!(counts.octets, self.octets),
+                other => panic!("not sent: {other:?}"),
+            }
+            assert_eq!(report.receipts.len(), 1, "the EERP came back in the session");
+            let theirs = report_rx.await.unwrap();
+            assert!(theirs.end.is_normal(), "{:?}", theirs.end);
+            let delivered = theirs.received.first().unwrap();
+            assert_eq!(std::fs::metadata(&delivered.path).unwrap().len(), self.octets);
+            stop.send(()).unwrap();
+            server.await.unwrap();
+            (elapsed, version)
+        });
+        drop((responder, responder_dir, initiator_dir));
+        (elapsed, version)
+    }
+}
+
+/// A temporary directory for a store, in `OFTP_BENCH_DIR` if set.
+fn store_dir() -> TempDir {
+    match std::env::var_os("OFTP_BENCH_DIR") {
+        Some(dir) => TempDir::new_in(dir).unwrap(),
+        None => TempDir::new().unwrap(),
+    }
+}
+
+/// A field of `/proc/self/status` in KiB.
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Peak memory while something runs: VmHWM after it, less VmRSS before it, with VmHWM
+/// reset first (`5` to `/proc/self/clear_refs`). Without the reset, the growth of the
+/// high-water mark over the whole process is all that can be said.
+struct Peak {
+    reset: bool,
+    rss_before: u64,
+    hwm_before: u64,
+}
+
+impl Peak {
+    fn start() -> Self {
+        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+        Peak {
+            reset,
+            rss_before: status_kib("VmRSS:").unwrap_or(0),
+            hwm_before: status_kib("VmHWM:").unwrap_or(0),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let hwm = status_kib("VmHWM:").unwrap_or(0);
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        if self.reset {
+            format!(
+                "peak RSS {:.1} MiB, {:+.1} MiB over the {:.1} MiB before",
+                mib(hwm),
+                mib(hwm) - mib(self.rss_before),
+                mib(self.rss_before)
+            )
+        } else {
+            format!(
+                "VmHWM {:.1} MiB, {:+.1} MiB (not resettable here)",
+                mib(hwm),
+                mib(hwm) - mib(self.hwm_before)
+            )
+        }
+    }
+}
+
+#[derive(Default)]
+struct Measured {
+    times: Vec<Duration>,
+    version: String,
+    memory: String,
+}
+
+impl Measured {
+    /// The median throughput in MB/s (10^6 octets a second).
+    fn median_mb_s(&self, octets: u64) -> f64 {
+        let mut rates: Vec<f64> =
+            self.times.iter().map(|t| octets as f64 / t.as_secs_f64() / 1e6).collect();
+        rates.sort_by(f64::total_cmp);
+        match rates.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => *rates.get(n / 2).unwrap(),
+            n => (rates.get(n / 2 - 1).unwrap() + rates.get(n / 2).unwrap()) / 2.0,
+        }
+    }
+}
+
+/// Benchmarks `run` (one timed transfer a call) as `name`, keeping every time and the
+/// peak memory meanwhile.
+fn measure(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    run: impl Fn() -> (Duration, String),
+) -> Measured {
+    let measured = RefCell::new(Measured::default());
+    let peak = Peak::start();
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let (time, version) = run();
+                let mut measured = measured.borrow_mut();
+                measured.times.push(time);
+                measured.version = version;
+                total += time;
+            }
+            total
+        })
+    });
+    let mut measured = measured.into_inner();
+    measured.memory = peak.describe();
+    measured
+}
+
+fn session_tls(c: &mut Criterion) {
+    let setup = Setup::new();
+    let sets = [Params { buffer: 99_999, credit: 999 }, Params { buffer: 2_048, credit: 7 }];
+    let mut summary = Vec::new();
+    for params in sets {
+        let mut group = c.benchmark_group(format!(
+            "session_tls/{}_octets/{}_{}",
+            setup.octets, params.buffer, params.credit
+        ));
+        group.throughput(Throughput::Bytes(setup.octets));
+        group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
+        group.warm_up_time(Duration::from_millis(1));
+        group.measurement_time(Duration::from_secs(1));
+
+        let raw = measure(&mut group, "raw TLS", || setup.raw_tls(params));
+        let session = measure(&mut group, "OFTP session", || setup.session(params));
+        group.finish();
+        summary.push((params, raw, session));
+    }
+
+    let octets = setup.octets;
+    println!(
+        "\nsession_tls: {octets} octets ({:.2} MiB) a transfer, stores in {}; median MB/s \
+         (10^6 octets/s) of every timed run",
+        octets as f64 / 1024.0 / 1024.0,
+        store_dir().path().parent().unwrap().display()
+    );
+    for (params, raw, session) in &summary {
+        let raw_rate = raw.median_mb_s(octets);
+        let session_rate = session.median_mb_s(octets);
+        println!("  {}:", params.label());
+        println!(
+            "    raw TLS      {raw_rate:8.1} MB/s over {} runs ({}); {}",
+            raw.times.len(),
+            raw.version,
+            raw.memory
+        );
+        println!(
+            "    OFTP session {session_rate:8.1} MB/s over {} runs ({}) = {:.1}% of raw TLS; {}",
+            session.times.len(),
+            session.version,
+            100.0 * session_rate / raw_rate,
+            session.memory
+        );
+    }
+}
+
+criterion_group!(benches, session_tls);
+criterion_main!(benches);
