@@ -1,7 +1,8 @@
 //! The connection checks against a local responder set up as Customs is: the check
 //! passes and shows the chain; it tells a wrong CA, a wrong host name, a server that never
-//! sends SSRM, one that sends something else, and DNS and TCP failures apart; the session
-//! check ends normally without moving the file waiting at Customs.
+//! sends SSRM, one that sends something else, an expired certificate, a server demanding
+//! a client certificate, and DNS and TCP failures apart; the session check ends normally
+//! without moving the file waiting at Customs, and explains a refused password.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a panic is a failure
 
 mod customs_support;
@@ -16,6 +17,7 @@ use oftp2_codec::reason::EsidReason;
 use oftp2_codec::Command;
 use oftp2_session::engine::SessionEnd;
 use oftp2_session::store::FsStore;
+use oftp2_session::transport::tls::{ClientCertificates, TrustAnchors};
 use oftp2_session::transport::{Listener, ServerSecurity, StbCodec, TlsProblem};
 use tokio_util::codec::Framed;
 use tullverket_profile::check::{check_connection, check_session, CheckError, ShowChain, Stage};
@@ -201,4 +203,85 @@ async fn dns_and_tcp_failures_are_told_apart() {
     assert_eq!(error.stage(), Stage::Tcp, "{error}");
     assert!(error.advice().contains("firewall"), "{}", error.advice());
     assert!(error.chain().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_server_certificate_is_told_with_its_dates() {
+    let pki = CustomsPki::new().with_expired_server();
+    let customs = Customs::start(&pki).await;
+    let profile = profile(&customs.address, &pki.root, &pki.intermediate);
+    let error = check_connection(&profile, WAIT).await.unwrap_err();
+    assert_eq!(error.stage(), Stage::Tls, "{error}");
+    assert!(
+        matches!(&error, CheckError::Tls { problem: Some(TlsProblem::Expired), .. }),
+        "{error:?}"
+    );
+    assert!(error.chain()[0].not_after.contains("2021"), "{:?}", error.chain()[0]);
+    assert!(error.advice().contains("clock"), "{}", error.advice());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_demanding_a_client_certificate_is_a_tls_failure_seen_after_the_handshake() {
+    let pki = CustomsPki::new();
+    let clients = ClientCertificates::Required(
+        TrustAnchors::from_files(std::slice::from_ref(&pki.root.pem_file), "test").unwrap(),
+    );
+    let listener =
+        Listener::bind("127.0.0.1:0", ServerSecurity::Tls(pki.server_config_with(clients)))
+            .await
+            .unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(async move {
+        // The handshake fails on the server's side; take the connection and let it go.
+        let _ = listener.accept().await;
+    });
+    let profile = profile(&address, &pki.root, &pki.intermediate);
+    let error = check_connection(&profile, WAIT).await.unwrap_err();
+    assert_eq!(error.stage(), Stage::Tls, "{error}");
+    assert!(
+        matches!(
+            &error,
+            CheckError::Tls {
+                problem: Some(
+                    TlsProblem::ClientCertificateRequired | TlsProblem::HandshakeRefused { .. }
+                ),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.advice().contains("no client certificate"), "{}", error.advice());
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_fails_the_session_check_with_advice() {
+    let pki = CustomsPki::new();
+    let customs = Customs::start(&pki).await;
+    let profile = Profile::builder(company())
+        .password("WRONG".parse().unwrap())
+        .globalsign(&pki.root.pem_file, &pki.intermediate.pem_file)
+        .address(&customs.address)
+        .build()
+        .unwrap();
+    // The connection check does not send the password: it passes.
+    check_connection(&profile, WAIT).await.unwrap();
+    customs.report(1).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = FsStore::open(dir.path(), company().odette_id()).unwrap();
+    let error = check_session(&profile, &store, WAIT).await.unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            CheckError::Session {
+                end: SessionEnd::Remote { reason: EsidReason::INVALID_PASSWORD, .. },
+                started: false,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("ESID 04"), "{error}");
+    assert!(error.advice().contains("password"), "{}", error.advice());
 }

@@ -88,18 +88,13 @@ async fn open(profile: &Profile) -> Result<(Connection, recorder::PresentedChain
 }
 
 /// The error for a connection that failed on read after the handshake: a TLS failure
-/// reported late (oftp2-session puts it in the I/O error), or a broken connection.
+/// reported late (oftp2-session puts its [`TransportError`] in the I/O error, as a TLS 1.3
+/// server does that refuses the client's certificate), or a broken connection.
 fn read_failed(error: std::io::Error, chain: Vec<CertificateInfo>) -> CheckError {
-    match TransportError::in_io(&error).and_then(TransportError::tls_problem) {
-        Some(problem) => CheckError::Tls {
-            problem: Some(problem.clone()),
-            chain,
-            source: Box::new(TransportError::HandshakeIo {
-                peer: "the server".to_owned(),
-                source: std::io::Error::new(error.kind(), error.to_string()),
-            }),
-        },
-        None => CheckError::ClosedBeforeSsrm { why: Some(error.to_string()), chain },
+    let why = error.to_string();
+    match error.into_inner().map(|inner| inner.downcast::<TransportError>()) {
+        Some(Ok(transport)) => CheckError::from_transport(*transport, chain),
+        _ => CheckError::ClosedBeforeSsrm { why: Some(why), chain },
     }
 }
 

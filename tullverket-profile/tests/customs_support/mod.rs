@@ -68,6 +68,17 @@ impl Pki {
     /// A server certificate for `names` issued by `issuer`; returns the chain file (the
     /// certificate, then `issuer`'s) and the key file.
     pub fn server(&self, file: &str, names: &[&str], issuer: &Ca) -> (PathBuf, PathBuf) {
+        self.server_valid(file, names, issuer, false)
+    }
+
+    /// As [`Pki::server`]; `expired` makes the certificate valid only in 2020.
+    pub fn server_valid(
+        &self,
+        file: &str,
+        names: &[&str],
+        issuer: &Ca,
+        expired: bool,
+    ) -> (PathBuf, PathBuf) {
         let key = KeyPair::generate().unwrap();
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let mut params = CertificateParams::new(names.clone()).unwrap();
@@ -75,6 +86,10 @@ impl Pki {
         params.distinguished_name.push(DnType::CommonName, names[0].clone());
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
         let certificate = params.signed_by(&key, &issuer.certificate, &issuer.key).unwrap();
         let chain = format!("{}{}", certificate.pem(), issuer.certificate.pem());
         (
@@ -107,8 +122,21 @@ impl CustomsPki {
     }
 
     pub fn server_config(&self) -> Arc<rustls::ServerConfig> {
+        self.server_config_with(ClientCertificates::NotRequested)
+    }
+
+    pub fn server_config_with(&self, clients: ClientCertificates) -> Arc<rustls::ServerConfig> {
         let identity = Identity::from_files(&self.chain_file, &self.key_file).unwrap();
-        tls::server_config(&identity, ClientCertificates::NotRequested).unwrap()
+        tls::server_config(&identity, clients).unwrap()
+    }
+
+    /// The same PKI with an expired server certificate instead.
+    pub fn with_expired_server(mut self) -> Self {
+        let (chain_file, key_file) =
+            self.pki.server_valid("expired", &[params::HOST], &self.intermediate, true);
+        self.chain_file = chain_file;
+        self.key_file = key_file;
+        self
     }
 }
 
