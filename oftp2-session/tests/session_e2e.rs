@@ -321,3 +321,24 @@ async fn the_application_refuses_a_file_before_data_flows() {
     assert!(initiator.node.store().outgoing(&id(B)).unwrap().is_empty());
     stop.send(()).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variable_format_files_travel_with_their_record_boundaries() {
+    let responder = site(B, vec![partner(A, B, Transport::PlainTcp, None)], None);
+    let (address, reports, stop) = serve(&responder, ServerSecurity::PlainTcp).await;
+    let initiator = site(A, vec![partner(B, A, Transport::PlainTcp, Some(address))], None);
+    // Records of 0 to 299 octets, each with its §6.5 length prefix.
+    let mut local = Vec::new();
+    for n in 0..300u16 {
+        local.extend_from_slice(&n.to_be_bytes());
+        local.extend(std::iter::repeat_n(b'A' + (n % 26) as u8, usize::from(n)));
+    }
+    queue(&initiator, B, "VARIABLE", RecordFormat::Variable, 299, local.clone());
+    let report = initiator.node.connect(&id(B), None).await.unwrap();
+    assert!(report.end.is_normal(), "{:?}", report.end);
+    assert_all_sent(&report, 1);
+    let theirs = wait_for_report(&reports, 1).await;
+    assert_eq!(theirs.received[0].counts.records, 300);
+    assert_eq!(delivered(&responder, A), vec![local]);
+    stop.send(()).unwrap();
+}

@@ -928,13 +928,20 @@ pub fn is_secured(sfid: &Sfid) -> bool {
 }
 
 /// The record settings of a file announced by `sfid`, with `text_lines` for T files.
+///
+/// A V file's local form carries its record boundaries as RFC 5024 §6.5 two-octet
+/// big-endian length prefixes (the form a V file also has before signing, compression or
+/// encryption): files queued in V format must be written so, and V files received are
+/// stored so.
 pub fn settings_for(sfid: &Sfid, text_lines: oftp2_codec::record::TextLines) -> FileSettings {
     if is_secured(sfid) {
         return FileSettings::unstructured();
     }
     match sfid.format {
         RecordFormat::Fixed => FileSettings::fixed(sfid.max_record_length),
-        RecordFormat::Variable => FileSettings::variable(sfid.max_record_length),
+        RecordFormat::Variable => {
+            FileSettings::variable(sfid.max_record_length).with_length_prefixes(true)
+        }
         RecordFormat::Unstructured => FileSettings::unstructured(),
         RecordFormat::Text => FileSettings::text(text_lines),
     }
