@@ -3,7 +3,10 @@
 //! Customs parameters), each next to raw TLS measured in the same run: a tokio-rustls
 //! client writing the same octets to a tokio-rustls server that reads and discards them,
 //! with the same certificates and configurations (so the same TLS version and cipher
-//! suite). Also the process's peak memory while each is measured (VmHWM, reset through
+//! suite). Also, as the receiving store makes the file durable, writing the same octets
+//! to a file in the stores' directory with fsync every
+//! [`CHECKPOINT_INTERVAL`](oftp2_session::driver::CHECKPOINT_INTERVAL) octets and at the
+//! end, as the store does. Also the process's peak memory while each is measured (VmHWM, reset through
 //! `/proc/self/clear_refs`, against VmRSS before).
 //!
 //! The size is `OFTP_BENCH_BYTES` (default 1 GiB); the stores are made in
@@ -32,7 +35,7 @@ use oftp2_codec::fields::{
     BufferSize, Credit, OdetteId, RecordFormat, RecordLength, SendReceive, UserData, Utf8Text,
 };
 use oftp2_session::config::{Config, Partner, TextLineHandling, TlsFiles, Transport};
-use oftp2_session::driver::OutgoingOutcome;
+use oftp2_session::driver::{OutgoingOutcome, CHECKPOINT_INTERVAL};
 use oftp2_session::node::Node;
 use oftp2_session::store::{FileStore, FsStore, OutgoingFile, OutgoingSource};
 use oftp2_session::transport::tls::{client_config_for, server_config_for};
@@ -225,6 +228,32 @@ impl Setup {
             );
             (elapsed, version)
         })
+    }
+
+    /// Writing the file into the stores' directory, durable as the receiving store makes
+    /// it: fsync every `CHECKPOINT_INTERVAL` octets and at the end.
+    fn durable_write(&self) -> (Duration, String) {
+        let dir = store_dir();
+        let mut content = self.content();
+        let start = Instant::now();
+        let mut file = std::fs::File::create(dir.path().join("file")).unwrap();
+        let mut unsynced = 0u64;
+        loop {
+            let piece = content.next_piece(BLOCK);
+            if piece.is_empty() {
+                break;
+            }
+            std::io::Write::write_all(&mut file, piece).unwrap();
+            unsynced += piece.len() as u64;
+            if unsynced >= CHECKPOINT_INTERVAL {
+                file.sync_all().unwrap();
+                unsynced = 0;
+            }
+        }
+        file.sync_all().unwrap();
+        let elapsed = start.elapsed();
+        drop(file);
+        (elapsed, format!("fsync every {} MiB", CHECKPOINT_INTERVAL >> 20))
     }
 
     /// One OFTP session sending the file from A to B; its duration and the TLS version
@@ -422,9 +451,10 @@ fn session_tls(c: &mut Criterion) {
         group.measurement_time(Duration::from_secs(1));
 
         let raw = measure(&mut group, "raw TLS", || setup.raw_tls(params));
+        let disk = measure(&mut group, "durable write", || setup.durable_write());
         let session = measure(&mut group, "OFTP session", || setup.session(params));
         group.finish();
-        summary.push((params, raw, session));
+        summary.push((params, raw, disk, session));
     }
 
     let octets = setup.octets;
@@ -434,21 +464,34 @@ fn session_tls(c: &mut Criterion) {
         octets as f64 / 1024.0 / 1024.0,
         store_dir().path().parent().unwrap().display()
     );
-    for (params, raw, session) in &summary {
+    for (params, raw, disk, session) in &summary {
+        if raw.times.is_empty() || disk.times.is_empty() || session.times.is_empty() {
+            println!("  {}: not all measured (filtered out)", params.label());
+            continue;
+        }
         let raw_rate = raw.median_mb_s(octets);
+        let disk_rate = disk.median_mb_s(octets);
         let session_rate = session.median_mb_s(octets);
         println!("  {}:", params.label());
         println!(
-            "    raw TLS      {raw_rate:8.1} MB/s over {} runs ({}); {}",
+            "    raw TLS       {raw_rate:7.1} MB/s over {} runs ({}); {}",
             raw.times.len(),
             raw.version,
             raw.memory
         );
         println!(
-            "    OFTP session {session_rate:8.1} MB/s over {} runs ({}) = {:.1}% of raw TLS; {}",
+            "    durable write {disk_rate:7.1} MB/s over {} runs ({}); {}",
+            disk.times.len(),
+            disk.version,
+            disk.memory
+        );
+        println!(
+            "    OFTP session  {session_rate:7.1} MB/s over {} runs ({}) = {:.1}% of raw TLS, \
+             {:.1}% of the durable write; {}",
             session.times.len(),
             session.version,
             100.0 * session_rate / raw_rate,
+            100.0 * session_rate / disk_rate,
             session.memory
         );
     }
