@@ -363,7 +363,11 @@ impl Session {
 
             // Listener (§9.12).
             (State::Listener { .. }, Command::Sfid(sfid)) => self.start_file_request(sfid),
-            (State::Listener { .. }, Command::Cd) => State::Speaker { peer_released: true },
+            // §9.12 C. In IDLELICD we gave the turn away ourselves: CD there is B
+            // (ESID 02), and answering it with ESID 00 would hide a peer's loop.
+            (State::Listener { released: false }, Command::Cd) => {
+                State::Speaker { peer_released: true }
+            }
             (State::Listener { .. }, Command::Eerp(eerp)) => {
                 self.receipt_received(Receipt::Eerp(eerp))
             }

@@ -1,0 +1,814 @@
+//! The engine against RFC 5024 §9's state tables, cell by cell: each state the engine
+//! distinguishes is reached in both roles with scripted, valid exchange buffers and
+//! application calls; then every one of the 18 commands is fed to it and the reaction
+//! (next state, commands sent, events) is checked against §9.8-§9.12. Also the timer in
+//! every state, application requests in states where they are not valid, and the
+//! predicates of the tables (restart, credit, CD loop guard, negotiation failures).
+//!
+//! Run with `--nocapture` to see the matrix (state x event -> outcome).
+//!
+//! IDLESP and IDLESPCD never rest: the engine is its own User Monitor (module docs of
+//! `engine`), so as Speaker it at once sends a receipt, an SFID, CD or ESID 00. Entering
+//! them is checked through what follows (`SP>CD` in the matrix: IDLESP, then CD, then
+//! IDLELICD).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a panic is a failure
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+mod session_support;
+
+use oftp2_codec::command::{
+    Auch, Aurp, Data, Eerp, Efid, Efna, Efpa, Esid, Nerp, Sfid, Sfna, Sfpa, Ssid, Ssrm,
+};
+use oftp2_codec::fields::*;
+use oftp2_codec::reason::{EfnaReason, EsidReason, NerpReason, SfnaReason};
+use oftp2_codec::record::{Counts, TextLines};
+use oftp2_codec::{Command, CommandCode, ProtocolLevel};
+use oftp2_session::config::{Config, Transport};
+use oftp2_session::engine::{
+    settings_for, ApiError, Event, Receipt, Role, Session, SessionEnd, Token,
+};
+use session_support::{partner, password_of, raw_sfid, raw_ssid, A, B};
+
+const BUFFER: u64 = 128;
+
+// ------------------------------------------------------------------ set-up
+
+fn config(own: &str, peer: &str, level: ProtocolLevel, credit: u64) -> Config {
+    let mut config = Config::new(own.parse().unwrap());
+    config.level = level;
+    config.buffer_size = BufferSize::new(BUFFER).unwrap();
+    config.credit = Credit::new(credit).unwrap();
+    config.restart = true;
+    config.partners.push(partner(peer, own, Transport::default(), None));
+    config
+}
+
+/// The SSID the scripted peer (`own`, talking to `peer`) sends.
+fn peer_ssid(own: &str, level: ProtocolLevel, credit: u64) -> Ssid {
+    Ssid { level, ..raw_ssid(own, &password_of(own), BUFFER, credit) }
+}
+
+fn sfid(from: &str, to: &str) -> Sfid {
+    raw_sfid(from, to, "MATRIX.FILE", 3)
+}
+
+fn eerp(from: &str, to: &str) -> Eerp {
+    let s = sfid(to, from);
+    Eerp {
+        dataset_name: s.dataset_name,
+        date: s.date,
+        time: s.time,
+        user_data: s.user_data,
+        destination: s.originator,
+        originator: s.destination,
+        hash: Bytes::new(),
+        signature: Bytes::new(),
+    }
+}
+
+fn nerp(from: &str, to: &str) -> Nerp {
+    let s = sfid(to, from);
+    Nerp {
+        dataset_name: s.dataset_name,
+        date: s.date,
+        time: s.time,
+        destination: s.originator,
+        originator: s.destination,
+        creator: s.destination,
+        reason: NerpReason::NOT_DELIVERED_TO_RECIPIENT,
+        text: Utf8Text::empty(),
+        hash: Bytes::new(),
+        signature: Bytes::new(),
+    }
+}
+
+/// A valid instance of each command, as the scripted peer (`peer`, talking to `us`)
+/// would send it.
+fn instance(code: CommandCode, peer: &str, us: &str) -> Command {
+    match code {
+        CommandCode::Ssrm => Command::Ssrm(Ssrm),
+        CommandCode::Ssid => Command::Ssid(peer_ssid(peer, ProtocolLevel::V2_0, WINDOW)),
+        CommandCode::Sfid => Command::Sfid(sfid(peer, us)),
+        CommandCode::Sfpa => Command::Sfpa(Sfpa { answer_count: RestartPosition::ZERO }),
+        CommandCode::Sfna => Command::Sfna(Sfna {
+            reason: SfnaReason::DUPLICATE_FILE,
+            retry: false,
+            text: Utf8Text::empty(),
+        }),
+        // One U subrecord of three octets (end-of-record flag, length 3).
+        CommandCode::Data => Command::Data(Data { payload: Bytes::from_static(b"\x83abc") }),
+        CommandCode::Cdt => Command::Cdt,
+        // The counts of a file with nothing in it so far (the OPI this matrix reaches).
+        CommandCode::Efid => Command::Efid(Efid {
+            record_count: RecordCount::new(0).unwrap(),
+            unit_count: UnitCount::new(0).unwrap(),
+        }),
+        CommandCode::Efpa => Command::Efpa(Efpa { change_direction: false }),
+        CommandCode::Efna => {
+            Command::Efna(Efna { reason: EfnaReason::INVALID_BYTE_COUNT, text: Utf8Text::empty() })
+        }
+        CommandCode::Esid => Command::Esid(Esid::normal()),
+        CommandCode::Cd => Command::Cd,
+        CommandCode::Eerp => Command::Eerp(eerp(peer, us)),
+        CommandCode::Nerp => Command::Nerp(nerp(peer, us)),
+        CommandCode::Rtr => Command::Rtr,
+        CommandCode::Secd => Command::Secd,
+        CommandCode::Auch => Command::Auch(Auch { challenge: Bytes::from_static(&[7; 20]) }),
+        CommandCode::Aurp => Command::Aurp(Aurp { response: [7; 20] }),
+    }
+}
+
+/// The credit window of the matrix sessions (the Listener sends CDT after this many
+/// DATA buffers).
+const WINDOW: u64 = 2;
+
+/// One engine and the scripted peer around it.
+struct Rig {
+    s: Session,
+    role: Role,
+    us: &'static str,
+    peer: &'static str,
+    level: ProtocolLevel,
+    now: Instant,
+    sent: Vec<Command>,
+    events: Vec<Event>,
+}
+
+impl Rig {
+    fn initiator(config: Config) -> Self {
+        let now = Instant::now();
+        let partner = config.partners[0].clone();
+        let level = config.level;
+        let s = Session::initiator(Arc::new(config), partner, now);
+        Rig { s, role: Role::Initiator, us: A, peer: B, level, now, sent: vec![], events: vec![] }
+    }
+
+    fn responder(config: Config) -> Self {
+        let now = Instant::now();
+        let level = config.level;
+        let s = Session::responder(Arc::new(config), now);
+        let mut rig = Rig {
+            s,
+            role: Role::Responder,
+            us: B,
+            peer: A,
+            level,
+            now,
+            sent: vec![],
+            events: vec![],
+        };
+        rig.drain();
+        rig
+    }
+
+    /// Collects what the engine sent and reported since the last call.
+    fn drain(&mut self) -> (Vec<Command>, Vec<Event>) {
+        let mut sent = Vec::new();
+        while let Some(b) = self.s.poll_transmit() {
+            sent.push(Command::from_exchange_buffer(b, self.level).unwrap());
+        }
+        let events: Vec<Event> = std::iter::from_fn(|| self.s.poll_event()).collect();
+        self.sent.extend(sent.iter().cloned());
+        self.events.extend(events.iter().cloned());
+        (sent, events)
+    }
+
+    fn feed(&mut self, command: &Command) -> (Vec<Command>, Vec<Event>) {
+        self.feed_at(command, self.level)
+    }
+
+    /// Feeds `command` encoded at `level`.
+    fn feed_at(&mut self, command: &Command, level: ProtocolLevel) -> (Vec<Command>, Vec<Event>) {
+        self.now += Duration::from_millis(10);
+        let octets = command.to_bytes(level).unwrap();
+        self.s.handle_input(octets, self.now);
+        self.drain()
+    }
+
+    fn feed_code(&mut self, code: CommandCode) -> (Vec<Command>, Vec<Event>) {
+        let command = instance(code, self.peer, self.us);
+        self.feed(&command)
+    }
+
+    fn queue_file(&mut self) {
+        let file = sfid(self.us, self.peer);
+        let settings = settings_for(&file, TextLines::KeepCrLf);
+        self.s.queue_file(Token(1), file, settings);
+        self.drain();
+    }
+
+    fn queue_receipt(&mut self) {
+        self.s.queue_receipt(Token(2), Receipt::Eerp(eerp(self.us, self.peer)));
+        self.drain();
+    }
+
+    /// The Start Session phase, with the peer's `ssid`.
+    fn connect_with(&mut self, ssid: Ssid) -> (Vec<Command>, Vec<Event>) {
+        if self.role == Role::Initiator {
+            let (sent, _) = self.feed(&Command::Ssrm(Ssrm));
+            assert_eq!(codes(&sent), [CommandCode::Ssid]);
+        }
+        let level = ssid.level;
+        self.feed_at(&Command::Ssid(ssid), level)
+    }
+}
+
+fn codes(sent: &[Command]) -> Vec<CommandCode> {
+    sent.iter().map(Command::code).collect()
+}
+
+fn event_name(event: &Event) -> &'static str {
+    match event {
+        Event::Connected { .. } => "Connected",
+        Event::StartFileRequest { .. } => "StartFileRequest",
+        Event::FileData { .. } => "FileData",
+        Event::EndOfFile { .. } => "EndOfFile",
+        Event::IncomingFileFailed { .. } => "IncomingFileFailed",
+        Event::FileAccepted { .. } => "FileAccepted",
+        Event::FileRefused { .. } => "FileRefused",
+        Event::FileSent { .. } => "FileSent",
+        Event::FileFailed { .. } => "FileFailed",
+        Event::FileRejected { .. } => "FileRejected",
+        Event::ReceiptReceived { .. } => "ReceiptReceived",
+        Event::ReceiptDelivered { .. } => "ReceiptDelivered",
+        Event::Closed { .. } => "Closed",
+        _ => "other",
+    }
+}
+
+fn names(events: &[Event]) -> Vec<&'static str> {
+    events.iter().map(event_name).collect()
+}
+
+// ------------------------------------------------------------------ states
+
+/// The §9.3 states the engine distinguishes as resting states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum St {
+    IWfRm,
+    IWfSsid,
+    ANcOnly,
+    IdleLi,
+    IdleLiCd,
+    Opop,
+    Opo,
+    Opowfc,
+    Clop,
+    WfRtr,
+    Opip,
+    Opi,
+    Clip,
+    Rtrp,
+    WfCd,
+    Closed,
+}
+
+impl St {
+    const ALL: [St; 16] = [
+        St::IWfRm,
+        St::IWfSsid,
+        St::ANcOnly,
+        St::IdleLi,
+        St::IdleLiCd,
+        St::Opop,
+        St::Opo,
+        St::Opowfc,
+        St::Clop,
+        St::WfRtr,
+        St::Opip,
+        St::Opi,
+        St::Clip,
+        St::Rtrp,
+        St::WfCd,
+        St::Closed,
+    ];
+
+    fn rfc(self) -> &'static str {
+        match self {
+            St::IWfRm => "I_WF_RM",
+            St::IWfSsid => "I_WF_SSID",
+            St::ANcOnly => "A_NC_ONLY",
+            St::IdleLi => "IDLELI",
+            St::IdleLiCd => "IDLELICD",
+            St::Opop => "OPOP",
+            St::Opo => "OPO",
+            St::Opowfc => "OPOWFC",
+            St::Clop => "CLOP",
+            St::WfRtr => "WF_RTR",
+            St::Opip => "OPIP",
+            St::Opi => "OPI",
+            St::Clip => "CLIP",
+            St::Rtrp => "RTRP",
+            St::WfCd => "WF_CD",
+            St::Closed => "closed",
+        }
+    }
+
+    /// The engine's `state_name()` for the state.
+    fn engine_name(self) -> &'static str {
+        match self {
+            St::IWfRm => "waiting for SSRM",
+            St::IWfSsid => "waiting for the Responder's SSID",
+            St::ANcOnly => "waiting for the Initiator's SSID",
+            St::IdleLi | St::IdleLiCd => "Listener",
+            St::Opop => "waiting for SFPA",
+            St::Opo | St::Opowfc => "sending a file",
+            St::Clop => "waiting for EFPA",
+            St::WfRtr => "waiting for RTR",
+            St::Opip => "waiting for the answer to an SFID",
+            St::Opi => "receiving a file",
+            St::Clip => "waiting for a received file to be stored",
+            St::Rtrp => "waiting for a received receipt to be recorded",
+            St::WfCd => "waiting for CD",
+            St::Closed => "closed",
+        }
+    }
+
+    fn exists_for(self, role: Role) -> bool {
+        match self {
+            St::IWfRm | St::IWfSsid => role == Role::Initiator,
+            St::ANcOnly => role == Role::Responder,
+            _ => true,
+        }
+    }
+}
+
+/// Checks that the engine is in `st`, as far as it can be seen from outside.
+fn assert_in(rig: &Rig, st: St, context: &str) {
+    assert_eq!(rig.s.state_name(), st.engine_name(), "{context}");
+    match st {
+        // OPO: credit left and no buffer waiting, so the engine wants octets; OPOWFC not.
+        St::Opo => assert!(rig.s.wants_data(), "{context}: OPO wants data"),
+        St::Opowfc => assert!(!rig.s.wants_data(), "{context}: OPOWFC waits for credit"),
+        _ => {}
+    }
+    assert_eq!(rig.s.is_closed(), st == St::Closed, "{context}");
+}
+
+/// Brings an engine of `role` into `st` with valid buffers and requests.
+fn reach(role: Role, st: St) -> Rig {
+    reach_at(role, st, ProtocolLevel::V2_0)
+}
+
+fn reach_at(role: Role, st: St, level: ProtocolLevel) -> Rig {
+    // OPOWFC: one buffer's worth of credit, so one DATA exhausts it.
+    let credit = if st == St::Opowfc { 1 } else { WINDOW };
+    let mut rig = match role {
+        Role::Initiator => Rig::initiator(config(A, B, level, credit)),
+        Role::Responder => Rig::responder(config(B, A, level, credit)),
+    };
+    let connect = |rig: &mut Rig| {
+        let (_, events) = rig.connect_with(peer_ssid(rig.peer, level, credit));
+        assert!(matches!(events.first(), Some(Event::Connected { .. })), "{events:?}");
+    };
+    match st {
+        St::IWfRm | St::ANcOnly => {}
+        St::IWfSsid => {
+            rig.feed(&Command::Ssrm(Ssrm));
+        }
+        St::IdleLi if role == Role::Responder => connect(&mut rig),
+        St::IdleLi => {
+            // The Initiator becomes Listener after EFPA with CD requested.
+            rig = reach_at(role, St::Clop, level);
+            let (sent, _) = rig.feed(&Command::Efpa(Efpa { change_direction: true }));
+            assert_eq!(codes(&sent), [CommandCode::Cd]);
+        }
+        St::IdleLiCd if role == Role::Initiator => {
+            connect(&mut rig);
+            assert_eq!(codes(&rig.sent).last(), Some(&CommandCode::Cd));
+        }
+        St::IdleLiCd => {
+            rig = reach_at(role, St::WfRtr, level);
+            let (sent, _) = rig.feed(&Command::Rtr);
+            assert_eq!(codes(&sent), [CommandCode::Cd]);
+        }
+        St::Opop | St::Opo | St::Opowfc | St::Clop | St::WfRtr => {
+            if st == St::WfRtr {
+                rig.queue_receipt();
+            } else {
+                rig.queue_file();
+            }
+            connect(&mut rig);
+            if role == Role::Responder {
+                // The Initiator gives the turn away.
+                rig.feed(&Command::Cd);
+            }
+            let first = if st == St::WfRtr { CommandCode::Eerp } else { CommandCode::Sfid };
+            assert_eq!(codes(&rig.sent).last(), Some(&first));
+            if matches!(st, St::Opo | St::Opowfc | St::Clop) {
+                let (_, events) =
+                    rig.feed(&Command::Sfpa(Sfpa { answer_count: RestartPosition::ZERO }));
+                assert_eq!(names(&events), ["FileAccepted"], "{events:?}");
+            }
+            match st {
+                St::Opowfc => {
+                    rig.s.push_data(&[b'x'; 1000]).unwrap();
+                    let (sent, _) = rig.drain();
+                    assert_eq!(codes(&sent), [CommandCode::Data]);
+                }
+                St::Clop => {
+                    rig.s.push_data(b"abc").unwrap();
+                    rig.s.finish_data().unwrap();
+                    let (sent, _) = rig.drain();
+                    assert_eq!(codes(&sent), [CommandCode::Data, CommandCode::Efid]);
+                }
+                _ => {}
+            }
+        }
+        St::Opip | St::Opi | St::Clip | St::WfCd | St::Rtrp => {
+            let idle = if role == Role::Initiator { St::IdleLiCd } else { St::IdleLi };
+            rig = reach_at(role, idle, level);
+            if st == St::Rtrp {
+                rig.feed_code(CommandCode::Eerp);
+            } else {
+                rig.feed_code(CommandCode::Sfid);
+                if st != St::Opip {
+                    rig.s.accept_file(Counts::default()).unwrap();
+                    rig.drain();
+                }
+                if matches!(st, St::Clip | St::WfCd) {
+                    rig.feed(&Command::Data(Data { payload: Bytes::from_static(b"\x83abc") }));
+                    let efid = Efid {
+                        record_count: RecordCount::new(0).unwrap(),
+                        unit_count: UnitCount::new(3).unwrap(),
+                    };
+                    let (_, events) = rig.feed(&Command::Efid(efid));
+                    assert_eq!(names(&events), ["EndOfFile"]);
+                }
+                if st == St::WfCd {
+                    rig.queue_receipt();
+                    rig.s.file_closed(Ok(())).unwrap();
+                    let (sent, _) = rig.drain();
+                    assert_eq!(sent, [Command::Efpa(Efpa { change_direction: true })]);
+                }
+            }
+        }
+        St::Closed => {
+            rig.s.abort(EsidReason::RESOURCES_NOT_AVAILABLE, "closing");
+            rig.drain();
+        }
+    }
+    assert_in(&rig, st, &format!("{role:?} reaching {}", st.rfc()));
+    rig.sent.clear();
+    rig.events.clear();
+    rig
+}
+
+// ------------------------------------------------------------------ expectations
+
+/// What RFC 5024 §9 (and the engine's documented choices) say a state does with a
+/// command.
+#[derive(Debug, PartialEq)]
+enum Expect {
+    /// A valid transition: the next state, what is sent, what is reported.
+    Next(St, &'static [CommandCode], &'static [&'static str]),
+    /// The session ends with our ESID of this reason.
+    Abort(EsidReason),
+    /// The peer's ESID ends the session; `normal` only where it is a release.
+    PeerEnd { normal: bool },
+    /// Unsolicited CD with nothing to send: our ESID 00 (§3.4.1 loop guard).
+    NormalEnd,
+}
+
+use CommandCode as C;
+
+fn expect(st: St, code: CommandCode, level: ProtocolLevel) -> Expect {
+    if st == St::Closed {
+        // Nothing more is read once the session has ended.
+        return Expect::Next(St::Closed, &[], &[]);
+    }
+    if level < ProtocolLevel::V2_0 && matches!(code, C::Secd | C::Auch | C::Aurp) {
+        // §9.9 "Invalid Buffer" (I): ESID(R=01), the command does not exist at the level.
+        return Expect::Abort(EsidReason::COMMAND_NOT_RECOGNISED);
+    }
+    match (st, code) {
+        // §9.9/§9.8 ESID row: F or D, an abort, except ESID 00 in IDLELICD (§9.12 F,
+        // F_RELEASE_IND). In I_WF_RM and A_NC_ONLY the table says X (impossible); the
+        // engine ends the session as in F.
+        (_, C::Esid) => Expect::PeerEnd { normal: st == St::IdleLiCd },
+        // §9.8 H.
+        (St::IWfRm, C::Ssrm) => Expect::Next(St::IWfSsid, &[C::Ssid], &[]),
+        // §9.8 D (P2 & P8 & !P11): IDLESP; with nothing to send, CD (§9.10 D).
+        (St::IWfSsid, C::Ssid) => Expect::Next(St::IdleLiCd, &[C::Cd], &["Connected"]),
+        // §9.8 E then G: the engine answers F_CONNECT_RS itself.
+        (St::ANcOnly, C::Ssid) => Expect::Next(St::IdleLi, &[C::Ssid], &["Connected"]),
+        // §9.12 A (!P1).
+        (St::IdleLi | St::IdleLiCd, C::Sfid) => Expect::Next(St::Opip, &[], &["StartFileRequest"]),
+        // §9.12 E, L.
+        (St::IdleLi | St::IdleLiCd, C::Eerp | C::Nerp) => {
+            Expect::Next(St::Rtrp, &[], &["ReceiptReceived"])
+        }
+        // §9.12 C: IDLESPCD, and with nothing to send F_RELEASE_RQ(Ok), §9.10 E: ESID 00.
+        (St::IdleLi, C::Cd) => Expect::NormalEnd,
+        // §9.12 I (!P6, !P7): one buffer of a window of 2, no CDT yet.
+        (St::Opi, C::Data) => Expect::Next(St::Opi, &[], &["FileData"]),
+        // §9.12 J.
+        (St::Opi, C::Efid) => Expect::Next(St::Clip, &[], &["EndOfFile"]),
+        // §9.10 R: CD in WF_CD with an EERP stored.
+        (St::WfCd, C::Cd) => Expect::Next(St::WfRtr, &[C::Eerp], &[]),
+        // §9.10 K (!P2).
+        (St::Opop, C::Sfpa) => Expect::Next(St::Opo, &[], &["FileAccepted"]),
+        // §9.10 L: IDLESP, then CD (nothing left to send).
+        (St::Opop, C::Sfna) => Expect::Next(St::IdleLiCd, &[C::Cd], &["FileRefused"]),
+        // §9.10 O: OPO; the buffers waiting for credit go out (§9.10 M, P3: OPOWFC again).
+        (St::Opowfc, C::Cdt) => Expect::Next(St::Opowfc, &[C::Data], &[]),
+        // §9.11 C (!P1): IDLESP, then CD.
+        (St::Clop, C::Efpa) => Expect::Next(St::IdleLiCd, &[C::Cd], &["FileSent"]),
+        // §9.11 D.
+        (St::Clop, C::Efna) => Expect::Next(St::IdleLiCd, &[C::Cd], &["FileRejected"]),
+        // §9.10 N.
+        (St::WfRtr, C::Rtr) => Expect::Next(St::IdleLiCd, &[C::Cd], &["ReceiptDelivered"]),
+        // Everything else: §9.10 C, §9.11 B, §9.12 B, §9.8 L: ESID(R=02). Where §9.8 has
+        // X (SSRM after I_WF_RM, SSID in I_WF_RM) or F (SSID in "Other States": abort
+        // without ESID), and U (AUCH/AURP/SECD outside the authentication states), the
+        // engine also answers ESID 02, as issue 3 requires for every command not valid
+        // in the state.
+        _ => Expect::Abort(EsidReason::PROTOCOL_VIOLATION),
+    }
+}
+
+fn cell(expect: &Expect) -> String {
+    match expect {
+        Expect::Next(St::Closed, ..) => "-".into(),
+        Expect::Next(next, sent, _) => {
+            let short = match next {
+                St::IdleLiCd if sent.contains(&C::Cd) => "SP>CD",
+                other => other.rfc(),
+            };
+            short.to_owned()
+        }
+        Expect::Abort(reason) => format!("E{:02}", reason.value()),
+        Expect::PeerEnd { normal: true } => "rel".into(),
+        Expect::PeerEnd { normal: false } => "abrt".into(),
+        Expect::NormalEnd => "E00".into(),
+    }
+}
+
+/// Feeds `code` to `rig` and checks the reaction against `expect`.
+fn check(rig: &mut Rig, st: St, code: CommandCode, expect: &Expect, level: ProtocolLevel) {
+    let context = format!("{:?} in {} <- {code}", rig.role, st.rfc());
+    let incoming = matches!(st, St::Opip | St::Opi);
+    let command = instance(code, rig.peer, rig.us);
+    // The commands of 2.0 only are encoded at 2.0 and fed to a 1.x engine as they are.
+    let wire = if level < ProtocolLevel::V2_0 && !matches!(code, C::Secd | C::Auch | C::Aurp) {
+        level
+    } else {
+        ProtocolLevel::V2_0
+    };
+    let command = match (code, command) {
+        (C::Ssid, Command::Ssid(mut ssid)) => {
+            ssid.level = level;
+            Command::Ssid(ssid)
+        }
+        (_, command) => command,
+    };
+    let (sent, events) = rig.feed_at(&command, wire);
+    match expect {
+        Expect::Next(next, want_sent, want_events) => {
+            assert_eq!(codes(&sent), *want_sent, "{context}: sent {sent:?}");
+            assert_eq!(names(&events), *want_events, "{context}: events {events:?}");
+            assert_in(rig, *next, &context);
+        }
+        Expect::Abort(reason) => {
+            assert_eq!(sent.len(), 1, "{context}: sent {sent:?}");
+            assert!(
+                matches!(&sent[0], Command::Esid(e) if e.reason == *reason),
+                "{context}: sent {sent:?}"
+            );
+            let mut want = if incoming { vec!["IncomingFileFailed"] } else { vec![] };
+            want.push("Closed");
+            assert_eq!(names(&events), want, "{context}: events {events:?}");
+            assert!(
+                matches!(events.last(), Some(Event::Closed { end: SessionEnd::Local { reason: r, .. } }) if r == reason),
+                "{context}: {events:?}"
+            );
+            assert_in(rig, St::Closed, &context);
+        }
+        Expect::PeerEnd { normal } => {
+            assert!(sent.is_empty(), "{context}: nothing is answered to ESID: {sent:?}");
+            let mut want = if incoming { vec!["IncomingFileFailed"] } else { vec![] };
+            want.push("Closed");
+            assert_eq!(names(&events), want, "{context}: events {events:?}");
+            let end = match events.last() {
+                Some(Event::Closed { end }) => end.clone(),
+                other => panic!("{context}: {other:?}"),
+            };
+            if *normal {
+                assert_eq!(end, SessionEnd::Normal, "{context}");
+            } else {
+                assert!(
+                    matches!(&end, SessionEnd::Remote { reason, .. } if *reason == EsidReason::NORMAL_TERMINATION),
+                    "{context}: an ESID 00 outside IDLELICD is an abort: {end:?}"
+                );
+            }
+            assert_in(rig, St::Closed, &context);
+        }
+        Expect::NormalEnd => {
+            assert_eq!(sent, [Command::Esid(Esid::normal())], "{context}: never CD");
+            assert_eq!(names(&events), ["Closed"], "{context}");
+            assert!(
+                matches!(events.last(), Some(Event::Closed { end: SessionEnd::Normal })),
+                "{context}: {events:?}"
+            );
+            assert_in(rig, St::Closed, &context);
+        }
+    }
+}
+
+fn matrix(level: ProtocolLevel) -> String {
+    let mut table = String::new();
+    let _ = write!(table, "{:<14}", format!("{level}"));
+    for code in CommandCode::ALL {
+        let _ = write!(table, "{:>9}", code.to_string());
+    }
+    let _ = writeln!(table, "{:>9}", "TIME-OUT");
+    let mut checked = 0;
+    for role in [Role::Initiator, Role::Responder] {
+        for st in St::ALL {
+            if !st.exists_for(role) {
+                continue;
+            }
+            let tag = if role == Role::Initiator { "I" } else { "R" };
+            let _ = write!(table, "{:<14}", format!("{tag} {}", st.rfc()));
+            for code in CommandCode::ALL {
+                let mut rig = reach_at(role, st, level);
+                let expect = expect(st, code, level);
+                check(&mut rig, st, code, &expect, level);
+                checked += 1;
+                let _ = write!(table, "{:>9}", cell(&expect));
+            }
+            // §9.9 TIME-OUT: the issue asks for ESID 09 (the table itself only has
+            // F_ABORT_IND and N_DISC_RQ).
+            let mut rig = reach_at(role, st, level);
+            let deadline = rig.s.poll_timeout();
+            if st == St::Closed {
+                assert_eq!(deadline, None);
+                let _ = writeln!(table, "{:>9}", "-");
+                continue;
+            }
+            let deadline = deadline.unwrap();
+            rig.s.handle_timeout(deadline - Duration::from_millis(1));
+            let (sent, _) = rig.drain();
+            assert!(sent.is_empty(), "{role:?} {}: not yet", st.rfc());
+            assert_in(&rig, st, "before the deadline");
+            rig.s.handle_timeout(deadline);
+            let (sent, events) = rig.drain();
+            assert!(
+                matches!(&sent[..], [Command::Esid(e)] if e.reason == EsidReason::TIME_OUT),
+                "{role:?} {}: {sent:?}",
+                st.rfc()
+            );
+            assert!(matches!(
+                events.last(),
+                Some(Event::Closed { end: SessionEnd::Local { reason: EsidReason::TIME_OUT, .. } })
+            ));
+            assert_in(&rig, St::Closed, "after the timeout");
+            let _ = writeln!(table, "{:>9}", "E09");
+        }
+    }
+    assert!(checked > 500, "{checked}");
+    table
+}
+
+#[test]
+fn every_state_times_every_command_at_2_0() {
+    println!("{}", matrix(ProtocolLevel::V2_0));
+}
+
+#[test]
+fn every_state_times_every_command_at_1_4() {
+    // SECD, AUCH and AURP do not exist before 2.0: ESID 01 in every state.
+    println!("{}", matrix(ProtocolLevel::V1_4));
+}
+
+// ------------------------------------------------------------------ requests
+
+/// The application requests that depend on the state, and the states where §9.10-§9.12
+/// allow them (F_START_FILE_RS in OPIP, F_DATA_RQ and F_CLOSE_FILE_RQ in OPO, and in
+/// OPOWFC where the engine keeps them until credit comes (§9.11 Note 1), F_CLOSE_FILE_RS
+/// in CLIP, F_RTR_RS in RTRP).
+const REQUESTS: [(&str, &[St]); 6] = [
+    ("accept_file", &[St::Opip]),
+    ("refuse_file", &[St::Opip]),
+    ("push_data", &[St::Opo, St::Opowfc]),
+    ("finish_data", &[St::Opo, St::Opowfc]),
+    ("file_closed", &[St::Clip]),
+    ("receipt_processed", &[St::Rtrp]),
+];
+
+fn request(rig: &mut Rig, name: &str) -> Result<(), ApiError> {
+    match name {
+        "accept_file" => rig.s.accept_file(Counts::default()).map(|_| ()),
+        "refuse_file" => rig.s.refuse_file(SfnaReason::DUPLICATE_FILE, false, "no"),
+        "push_data" => rig.s.push_data(b"abc"),
+        "finish_data" => rig.s.finish_data(),
+        "file_closed" => rig.s.file_closed(Ok(())),
+        "receipt_processed" => rig.s.receipt_processed(),
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn requests_in_the_wrong_state_change_nothing() {
+    let mut table = String::from("request           valid in (every other state: WrongState)\n");
+    for (name, valid) in REQUESTS {
+        let _ = writeln!(
+            table,
+            "{name:<18}{}",
+            valid.iter().map(|s| s.rfc()).collect::<Vec<_>>().join(", ")
+        );
+        for role in [Role::Initiator, Role::Responder] {
+            for st in St::ALL.into_iter().filter(|s| s.exists_for(role)) {
+                let context = format!("{name} in {role:?} {}", st.rfc());
+                let mut rig = reach(role, st);
+                let result = request(&mut rig, name);
+                let (sent, events) = rig.drain();
+                if valid.contains(&st) {
+                    assert_eq!(result, Ok(()), "{context}");
+                    continue;
+                }
+                match st {
+                    St::Closed => assert_eq!(result, Err(ApiError::Closed), "{context}"),
+                    _ => assert!(
+                        matches!(&result, Err(ApiError::WrongState { request, state })
+                            if *request == name && *state == st.engine_name()),
+                        "{context}: {result:?}"
+                    ),
+                }
+                assert!(sent.is_empty() && events.is_empty(), "{context}: {sent:?} {events:?}");
+                assert_in(&rig, st, &context);
+            }
+        }
+    }
+    println!("{table}");
+}
+
+#[test]
+fn valid_requests_move_the_state() {
+    for role in [Role::Initiator, Role::Responder] {
+        // §9.12 H (P2): SFPA, OPI.
+        let mut rig = reach(role, St::Opip);
+        rig.s.accept_file(Counts::default()).unwrap();
+        assert_eq!(codes(&rig.drain().0), [C::Sfpa]);
+        assert_in(&rig, St::Opi, "accepted");
+        // §9.12 H (!P2): SFNA, IDLELI.
+        let mut rig = reach(role, St::Opip);
+        rig.s.refuse_file(SfnaReason::DUPLICATE_FILE, true, "later").unwrap();
+        let (sent, _) = rig.drain();
+        assert!(matches!(&sent[..], [Command::Sfna(s)] if s.retry), "{sent:?}");
+        assert_in(&rig, St::IdleLi, "refused");
+        // §9.12 K (P2 & !P3): EFPA without CD request, IDLELI; and (!P2): EFNA.
+        let mut rig = reach(role, St::Clip);
+        rig.s.file_closed(Ok(())).unwrap();
+        assert_eq!(rig.drain().0, [Command::Efpa(Efpa { change_direction: false })]);
+        assert_in(&rig, St::IdleLi, "stored");
+        let mut rig = reach(role, St::Clip);
+        rig.s.file_closed(Err((EfnaReason::ACCESS_METHOD_FAILURE, "disk".into()))).unwrap();
+        assert_eq!(codes(&rig.drain().0), [C::Efna]);
+        assert_in(&rig, St::IdleLi, "not stored");
+        // §9.12 M: RTR, IDLELI.
+        let mut rig = reach(role, St::Rtrp);
+        rig.s.receipt_processed().unwrap();
+        assert_eq!(rig.drain().0, [Command::Rtr]);
+        assert_in(&rig, St::IdleLi, "recorded");
+        // §9.10 M (!P3): DATA, OPO; §9.11 A: EFID, CLOP.
+        let mut rig = reach(role, St::Opo);
+        rig.s.push_data(b"abc").unwrap();
+        rig.s.finish_data().unwrap();
+        assert_eq!(codes(&rig.drain().0), [C::Data, C::Efid]);
+        assert_in(&rig, St::Clop, "finished");
+    }
+}
+
+#[test]
+fn efid_is_never_sent_in_opowfc() {
+    // §9.11 Note 1: F_CLOSE_FILE_RQ in OPOWFC must not produce EFID before credit comes.
+    for role in [Role::Initiator, Role::Responder] {
+        let mut rig = reach(role, St::Opowfc);
+        rig.s.finish_data().unwrap();
+        let (sent, _) = rig.drain();
+        assert!(sent.is_empty(), "{sent:?}");
+        assert_in(&rig, St::Opowfc, "finished without credit");
+        let mut cdts = 0;
+        loop {
+            // Window 1: each CDT releases one DATA; EFID only when credit is left over.
+            let (sent, _) = rig.feed(&Command::Cdt);
+            cdts += 1;
+            assert!(cdts < 20, "EFID never came");
+            match codes(&sent)[..] {
+                [C::Data] => assert_in(&rig, St::Opowfc, "window 1"),
+                [] => {
+                    // The last DATA went out: credit 1 left, but EFID needs F_CLOSE_FILE.
+                    panic!("finish_data was called already: {sent:?}")
+                }
+                [C::Efid] => break assert_in(&rig, St::Clop, "EFID after CDT"),
+                ref other => panic!("{other:?}"),
+            }
+        }
+        assert!(cdts > 1, "1000 octets take several buffers of {BUFFER}");
+    }
+}
