@@ -22,6 +22,12 @@
 //! whether to accept an incoming file, and when an incoming file or a receipt is durable
 //! (EFPA and RTR are sent only then).
 //!
+//! Deliberate departures from the §9 tables: an SFID from a partner we do not receive
+//! from is answered with SFNA 14 (file direction refused) instead of ESID 02 (§9.12
+//! predicate P1), so that the session goes on; a time-out sends ESID 09 before closing
+//! (§9.9 has no ESID there); and every command that is not valid in the state, the X
+//! and F cells of §9.8 included, is answered with ESID 02.
+//!
 //! Secure authentication (SECD, AUCH, AURP) is not offered yet: a peer that requires it
 //! is refused with ESID 12, as §9.8 (predicates P8, P10) prescribes for a mismatch.
 
