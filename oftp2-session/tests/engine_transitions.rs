@@ -573,6 +573,14 @@ fn check(rig: &mut Rig, st: St, code: CommandCode, expect: &Expect, level: Proto
             assert_eq!(codes(&sent), *want_sent, "{context}: sent {sent:?}");
             assert_eq!(names(&events), *want_events, "{context}: events {events:?}");
             assert_in(rig, *next, &context);
+            if matches!(next, St::IdleLi | St::IdleLiCd) {
+                // The two Listener states look alike from outside; an ESID 00 tells them
+                // apart (§9.12 D and F).
+                let (_, events) = rig.feed(&Command::Esid(Esid::normal()));
+                let normal =
+                    matches!(events.last(), Some(Event::Closed { end: SessionEnd::Normal }));
+                assert_eq!(normal, *next == St::IdleLiCd, "{context}: {events:?}");
+            }
         }
         Expect::Abort(reason) => {
             let mut want = if incoming { vec!["IncomingFileFailed"] } else { vec![] };
@@ -613,12 +621,15 @@ fn check(rig: &mut Rig, st: St, code: CommandCode, expect: &Expect, level: Proto
 }
 
 fn matrix(level: ProtocolLevel) -> String {
-    let mut table = String::new();
+    let mut table = String::from(
+        "cells: next state | SP>CD: IDLESP, CD sent, IDLELICD | Enn: we send ESID nn and \
+         close | abrt/rel: the peer's ESID 00 aborts/releases | -: closed, ignored\n",
+    );
     let _ = write!(table, "{:<14}", format!("{level}"));
     for code in CommandCode::ALL {
         let _ = write!(table, "{:>9}", code.to_string());
     }
-    let _ = writeln!(table, "{:>9}", "TIME-OUT");
+    let _ = writeln!(table, "{:>9}{:>9}", "TIME-OUT", "abort");
     let mut checked = 0;
     for role in [Role::Initiator, Role::Responder] {
         for st in St::ALL {
@@ -640,7 +651,7 @@ fn matrix(level: ProtocolLevel) -> String {
             let deadline = rig.s.poll_timeout();
             if st == St::Closed {
                 assert_eq!(deadline, None);
-                let _ = writeln!(table, "{:>9}", "-");
+                let _ = writeln!(table, "{:>9}{:>9}", "-", abort_cell(role, st, level));
                 continue;
             }
             let deadline = deadline.unwrap();
@@ -660,11 +671,29 @@ fn matrix(level: ProtocolLevel) -> String {
                 Some(Event::Closed { end: SessionEnd::Local { reason: EsidReason::TIME_OUT, .. } })
             ));
             assert_in(&rig, St::Closed, "after the timeout");
-            let _ = writeln!(table, "{:>9}", "E09");
+            let _ = writeln!(table, "{:>9}{:>9}", "E09", abort_cell(role, st, level));
         }
     }
     assert!(checked > 500, "{checked}");
     table
+}
+
+/// F_ABORT_RQ / F_RELEASE_RQ(Err) (§9.10 Q, §9.9 C): ESID with the application's
+/// reason in every open state; nothing once closed.
+fn abort_cell(role: Role, st: St, level: ProtocolLevel) -> &'static str {
+    let mut rig = reach_at(role, st, level);
+    rig.s.abort(EsidReason::RESOURCES_NOT_AVAILABLE, "no room");
+    let (sent, events) = rig.drain();
+    if st == St::Closed {
+        assert!(sent.is_empty() && events.is_empty(), "{sent:?} {events:?}");
+        return "-";
+    }
+    let mut want =
+        if matches!(st, St::Opip | St::Opi) { vec!["IncomingFileFailed"] } else { vec![] };
+    want.push("Closed");
+    assert_eq!(names(&events), want, "abort in {role:?} {}", st.rfc());
+    assert_ended(&rig, &sent, &events, EsidReason::RESOURCES_NOT_AVAILABLE, "abort");
+    "E08"
 }
 
 #[test]
