@@ -6,6 +6,12 @@
 //! is written and checkpointed, EFPA goes out only after the store has made the file
 //! durable, RTR only after a receipt is recorded; outgoing files and owed receipts are
 //! queued from the store when the session starts.
+//!
+//! Incoming data is written by a thread of the file's own (see `Incoming`), so the
+//! connection is read while the disk works; the driver waits for that thread at the end
+//! of the file (before commit and EFPA) and when the transfer is given up (before the
+//! restart point is saved). Queueing to it, and that wait, block the session's task, as
+//! the writes themselves did before.
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -172,15 +178,94 @@ where
     Driver::new(session, store, options).run(io).instrument(span).await
 }
 
-struct Incoming {
+/// At most this many octets of `FileData` wait for the writer thread (at least a few
+/// buffers): the session reads on while the disk catches up, in bounded memory.
+const WRITE_QUEUE_OCTETS: usize = 4 * 1024 * 1024;
+
+/// What the writer thread has made of an incoming file; it hands it back when its queue
+/// closes.
+struct Written {
     file: Box<dyn IncomingFile>,
-    sfid: Sfid,
-    duplicate: bool,
     last_checkpoint: u64,
     /// The counts of everything written so far.
     written: Counts,
     /// A storage error while writing: answered with EFNA at EFID.
     failed: Option<crate::store::StoreError>,
+}
+
+impl Written {
+    /// Writes `data` and checkpoints every [`CHECKPOINT_INTERVAL`]; after an error it
+    /// writes nothing more.
+    fn write(&mut self, data: &[u8], counts: Counts) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Err(error) = self.file.write(data) {
+            self.failed = Some(error);
+            return;
+        }
+        self.written = counts;
+        if counts.octets - self.last_checkpoint >= CHECKPOINT_INTERVAL {
+            match self.file.checkpoint(counts) {
+                Ok(()) => self.last_checkpoint = counts.octets,
+                Err(error) => self.failed = Some(error),
+            }
+        }
+    }
+}
+
+/// An incoming file being received. Its octets are written (and checkpointed) by a
+/// thread of its own, fed through a bounded queue, so that the session goes on reading
+/// the connection meanwhile. Nothing is acknowledged from the queue: [`finish`]
+/// waits for every queued write, and only then may the file be committed (EFPA) or kept
+/// as a restart point.
+///
+/// [`finish`]: Incoming::finish
+struct Incoming {
+    sfid: Sfid,
+    duplicate: bool,
+    queue: std::sync::mpsc::SyncSender<(Bytes, Counts)>,
+    writer: std::thread::JoinHandle<Written>,
+}
+
+impl Incoming {
+    /// Starts the writer thread for `file`, whose octets so far are counted by `start`.
+    fn start(
+        sfid: Sfid,
+        file: Box<dyn IncomingFile>,
+        start: Counts,
+        duplicate: bool,
+        buffer_size: usize,
+    ) -> std::io::Result<Self> {
+        let capacity = (WRITE_QUEUE_OCTETS / buffer_size.max(1)).max(4);
+        let (queue, received) = std::sync::mpsc::sync_channel::<(Bytes, Counts)>(capacity);
+        let mut written =
+            Written { file, last_checkpoint: start.octets, written: start, failed: None };
+        let writer = std::thread::Builder::new().name("oftp-writer".into()).spawn(move || {
+            for (data, counts) in received {
+                written.write(&data, counts);
+            }
+            written
+        })?;
+        Ok(Incoming { sfid, duplicate, queue, writer })
+    }
+
+    /// Queues octets for the writer; waits while the queue is full.
+    fn write(&self, data: Bytes, counts: Counts) {
+        // The writer only stops when the queue closes (`finish`), or by a panic that
+        // `finish` passes on.
+        let _ = self.queue.send((data, counts));
+    }
+
+    /// Closes the queue and waits for the writer to have written (or failed) all of it.
+    fn finish(self) -> (Sfid, bool, Written) {
+        let Incoming { sfid, duplicate, queue, writer } = self;
+        drop(queue);
+        match writer.join() {
+            Ok(written) => (sfid, duplicate, written),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
 }
 
 /// Ends an incoming transfer that will not complete in this session. With `resumable`
@@ -189,7 +274,7 @@ struct Incoming {
 /// checkpoint; without it (we answered EFNA) the partial file is deleted: it would only
 /// hold disk space.
 fn give_up(incoming: Incoming, resumable: bool) {
-    let Incoming { mut file, duplicate, last_checkpoint, written, failed, .. } = incoming;
+    let (_, duplicate, Written { mut file, last_checkpoint, written, failed }) = incoming.finish();
     let keep = resumable && !duplicate;
     if keep && failed.is_none() && written.octets > last_checkpoint {
         if let Err(error) = file.checkpoint(written) {
@@ -409,7 +494,7 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                 }
             }
             Event::StartFileRequest { sfid } => self.start_file(*sfid),
-            Event::FileData { data, counts } => self.file_data(&data, counts),
+            Event::FileData { data, counts } => self.file_data(data, counts),
             Event::EndOfFile { counts, .. } => self.end_of_file(counts),
             Event::IncomingFileFailed { efna, why } => {
                 if let Some(incoming) = self.incoming.take() {
@@ -523,33 +608,20 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                 return Ok(());
             }
         }
-        self.incoming = Some(Incoming {
-            file,
-            sfid,
-            duplicate,
-            last_checkpoint: start.octets,
-            written: start,
-            failed: None,
-        });
+        let buffer = self.session.negotiated().map_or(4096, |n| n.buffer_size.octets());
+        match Incoming::start(sfid, file, start, duplicate, buffer) {
+            Ok(incoming) => self.incoming = Some(incoming),
+            Err(error) => {
+                warn!(%error, "cannot start writing the file");
+                self.session.abort(EsidReason::RESOURCES_NOT_AVAILABLE, &error.to_string());
+            }
+        }
         Ok(())
     }
 
-    fn file_data(&mut self, data: &[u8], counts: Counts) {
-        let Some(incoming) = self.incoming.as_mut() else { return };
-        if incoming.failed.is_some() {
-            return;
-        }
-        if let Err(error) = incoming.file.write(data) {
-            incoming.failed = Some(error);
-            return;
-        }
-        incoming.written = counts;
-        if counts.octets - incoming.last_checkpoint >= CHECKPOINT_INTERVAL {
-            match incoming.file.checkpoint(counts) {
-                Ok(()) => incoming.last_checkpoint = counts.octets,
-                Err(error) => incoming.failed = Some(error),
-            }
-        }
+    fn file_data(&mut self, data: Bytes, counts: Counts) {
+        let Some(incoming) = self.incoming.as_ref() else { return };
+        incoming.write(data, counts);
         let total_estimate = incoming.sfid.file_size.get().saturating_mul(1024);
         let dataset_name = incoming.sfid.dataset_name;
         self.progress(Progress {
@@ -561,21 +633,24 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
     }
 
     fn end_of_file(&mut self, counts: Counts) {
-        let Some(mut incoming) = self.incoming.take() else { return };
-        let result = match incoming.failed.take() {
+        let Some(incoming) = self.incoming.take() else { return };
+        // Every queued octet is written (or has failed) before the file is committed: EFPA
+        // follows only a successful commit.
+        let (sfid, duplicate, Written { file, failed, .. }) = incoming.finish();
+        let result = match failed {
             Some(error) => {
                 // EFNA follows: the partial file is of no further use.
-                if let Err(error) = incoming.file.abort(false) {
+                if let Err(error) = file.abort(false) {
                     warn!(%error, "cannot remove the partial file");
                 }
                 Err(error)
             }
-            None => incoming.file.commit(counts),
+            None => file.commit(counts),
         };
         let answer = match result {
             Ok(delivered) => {
-                if incoming.duplicate {
-                    self.report.duplicates.push(incoming.sfid);
+                if duplicate {
+                    self.report.duplicates.push(sfid);
                 } else {
                     info!(file = %delivered.sfid.dataset_name, path = %delivered.path.display(), "file received");
                     self.report.received.push(delivered);
