@@ -234,15 +234,18 @@ async fn a_responder_ends_hostile_sessions_with_the_right_esid_and_keeps_serving
     expected_ends.push((sessions, EsidReason::TIME_OUT));
     sessions += 1;
 
-    // The responder reported every session, each ended as its peer deserved.
+    // The responder reported every session, each ended as its peer deserved. Sessions
+    // run in tasks of their own, so their reports come in the order they finish: match
+    // each expected end to a report of its own.
     let reports = serving.wait_reports(sessions, WAIT).await;
+    let mut unmatched: Vec<_> = reports.iter().map(|r| r.as_ref().unwrap()).collect();
     for (index, reason) in &expected_ends {
-        let report = reports[*index].as_ref().unwrap();
-        assert!(
-            ended_local(report, *reason),
-            "session {index}: {:?}, expected {reason}",
-            report.end
-        );
+        let found = unmatched.iter().position(|report| ended_local(report, *reason));
+        let found = found.unwrap_or_else(|| {
+            let ends: Vec<_> = unmatched.iter().map(|r| &r.end).collect();
+            panic!("session {index} should have ended with {reason}; the unmatched ends: {ends:?}")
+        });
+        unmatched.swap_remove(found);
     }
     assert!(b.inbox(A).is_empty(), "nothing was delivered");
 
