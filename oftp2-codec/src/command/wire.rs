@@ -3,7 +3,7 @@
 use bytes::{BufMut, Bytes};
 
 use crate::error::{DecodeError, Expected, Malformed};
-use crate::fields::{Alphanumeric, InvalidField, OdetteId, UserData, Utf8Text};
+use crate::fields::{Alphanumeric, OdetteId, UserData, Utf8Text};
 use crate::fields::{VirtualFileDate, VirtualFileTime};
 
 /// The carriage return that ends SSRM, SSID and ESID: 0x0D, or 0x8D from some peers.
@@ -97,21 +97,36 @@ impl<'a> Reader<'a> {
     ) -> Result<Alphanumeric<N>, DecodeError> {
         let offset = self.pos;
         let octets = self.take(N)?;
-        Alphanumeric::from_padded(octets).map_err(|e| self.field_error(field, offset, octets, &e))
+        Alphanumeric::from_padded(octets).map_err(|_| {
+            self.field_error(
+                field,
+                offset,
+                octets,
+                "a left-justified String of 0-9 A-Z / - . & ( ) without embedded spaces",
+            )
+        })
     }
 
     /// An Identification Code, X(25).
     pub(crate) fn odette_id(&mut self, field: &'static str) -> Result<OdetteId, DecodeError> {
         let offset = self.pos;
         let octets = self.take(25)?;
-        OdetteId::from_padded(octets).map_err(|e| self.field_error(field, offset, octets, &e))
+        OdetteId::from_padded(octets).map_err(|_| {
+            self.field_error(
+                field,
+                offset,
+                octets,
+                "an Identification Code of 0-9 A-Z space / - . & ( ), not starting with a space",
+            )
+        })
     }
 
     /// User data, X(8).
     pub(crate) fn user_data(&mut self, field: &'static str) -> Result<UserData, DecodeError> {
         let offset = self.pos;
         let octets = self.take(8)?;
-        UserData::from_padded(octets).map_err(|e| self.field_error(field, offset, octets, &e))
+        UserData::from_padded(octets)
+            .map_err(|_| self.field_error(field, offset, octets, "printable ASCII"))
     }
 
     /// A `9(width)` number, all digits.
@@ -179,7 +194,9 @@ impl<'a> Reader<'a> {
         let text = core::str::from_utf8(octets).map_err(|_| {
             self.invalid_octets(text_field, offset, Expected::Format("UTF-8 text"), octets)
         })?;
-        Utf8Text::new(text).map_err(|e| self.field_error(text_field, offset, octets, &e))
+        Utf8Text::new(text).map_err(|_| {
+            self.field_error(text_field, offset, octets, "at most 999 octets of UTF-8")
+        })
     }
 
     /// A `U(2)` length field (named for the reader of the code) followed by that many octets.
@@ -224,24 +241,9 @@ impl<'a> Reader<'a> {
         field: &'static str,
         offset: usize,
         octets: &[u8],
-        error: &InvalidField,
+        expected: &'static str,
     ) -> DecodeError {
-        let expected = match error {
-            InvalidField::InvalidCharacter { .. }
-            | InvalidField::EmbeddedSpace { .. }
-            | InvalidField::Empty => Expected::Format(
-                "a left-justified String of 0-9 A-Z / - . & ( ) without embedded spaces",
-            ),
-            InvalidField::TooLong { .. } => Expected::Format("at most 999 octets"),
-            _ => Expected::Format("a valid value"),
-        };
-        let expected = match (field, error) {
-            (_, InvalidField::InvalidCharacter { allowed: "printable ASCII", .. }) => {
-                Expected::Format("printable ASCII")
-            }
-            _ => expected,
-        };
-        self.invalid_octets(field, offset, expected, octets)
+        self.invalid_octets(field, offset, Expected::Format(expected), octets)
     }
 }
 

@@ -172,8 +172,6 @@ pub struct Session {
     deadline: Option<Instant>,
     outgoing: VecDeque<Outgoing>,
     receipts: VecDeque<(Token, Receipt)>,
-    /// Receipts that cannot be sent at this session's level (NERP before 1.4).
-    deferred_receipts: Vec<(Token, Receipt)>,
     /// An extra admission check of the identified partner (its TLS certificate).
     admission: Option<Admission>,
 }
@@ -225,7 +223,6 @@ impl Session {
             deadline,
             outgoing: VecDeque::new(),
             receipts: VecDeque::new(),
-            deferred_receipts: Vec::new(),
             admission: None,
         }
     }
@@ -596,15 +593,19 @@ impl Session {
 
     // ---------------------------------------------------------------- internals
 
+    /// Queues `command` for sending if the session's level can carry it.
+    fn try_send(&mut self, command: &Command) -> Result<(), oftp2_codec::EncodeError> {
+        let octets = command.to_bytes(self.level)?;
+        trace!(command = %command.code(), len = octets.len(), "sending");
+        self.transmit.push_back(octets);
+        Ok(())
+    }
+
+    /// Queues a command the engine built itself, which every level carries (SFIDs and
+    /// receipts from the application go through `try_send` in `drive`).
     fn send(&mut self, command: Command) {
-        match command.to_bytes(self.level) {
-            Ok(octets) => {
-                trace!(command = %command.code(), len = octets.len(), "sending");
-                self.transmit.push_back(octets);
-            }
-            // Only values the engine built itself reach this point; each is checked to
-            // fit the level before (SFID in `start_next_file`, receipts in `drive`).
-            Err(error) => debug!(%error, "could not encode {}", command.code()),
+        if let Err(error) = self.try_send(&command) {
+            debug!(%error, "could not encode {}", command.code());
         }
     }
 
@@ -888,28 +889,29 @@ impl Session {
                 Receipt::Eerp(eerp) => Command::Eerp(eerp.clone()),
                 Receipt::Nerp(nerp) => Command::Nerp(nerp.clone()),
             };
-            if command.to_bytes(self.level).is_err() {
-                self.deferred_receipts.push((token, receipt));
-                continue;
+            match self.try_send(&command) {
+                Ok(()) => {
+                    self.state = State::WaitRtr(token);
+                    return;
+                }
+                // NERP before 1.4: the owner (the store) keeps it for a later session.
+                Err(error) => debug!(%error, "receipt left for a session at a later level"),
             }
-            self.send(command);
-            self.state = State::WaitRtr(token);
-            return;
         }
         if self.negotiated.is_some_and(|n| n.we_send) {
             while let Some(mut out) = self.outgoing.pop_front() {
                 if !self.negotiated.is_some_and(|n| n.restart) {
                     out.sfid.restart_position = RestartPosition::ZERO;
                 }
-                let command = Command::Sfid(out.sfid.clone());
-                if let Err(error) = command.to_bytes(self.level) {
-                    self.events
-                        .push_back(Event::FileFailed { token: out.token, why: error.to_string() });
-                    continue;
+                match self.try_send(&Command::Sfid(out.sfid.clone())) {
+                    Ok(()) => {
+                        self.state = State::WaitSfpa(Box::new(out));
+                        return;
+                    }
+                    Err(error) => self
+                        .events
+                        .push_back(Event::FileFailed { token: out.token, why: error.to_string() }),
                 }
-                self.send(command);
-                self.state = State::WaitSfpa(Box::new(out));
-                return;
             }
         }
         if peer_released {
