@@ -45,6 +45,8 @@
 //!
 //! - `tls` (default): TLS over rustls with the aws-lc-rs provider. Without it, only
 //!   plain TCP sessions.
+//! - `cms`: OFTP2 security ([`security`]): secure authentication, CMS signing, compression
+//!   and encryption of files, signed receipts, cipher suites 01–06.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -52,5 +54,7 @@ pub mod config;
 pub mod driver;
 pub mod engine;
 pub mod node;
+#[cfg(feature = "cms")]
+pub mod security;
 pub mod store;
 pub mod transport;
