@@ -37,6 +37,7 @@ use oftp2_codec::fields::{
 use oftp2_session::config::{Config, Partner, TextLineHandling, TlsFiles, Transport};
 use oftp2_session::driver::{OutgoingOutcome, CHECKPOINT_INTERVAL};
 use oftp2_session::node::Node;
+use oftp2_session::protection::FileServices;
 use oftp2_session::store::{FileStore, FsStore, OutgoingFile, OutgoingSource};
 use oftp2_session::transport::tls::{client_config_for, server_config_for};
 use oftp2_session::transport::{connect, ClientSecurity, Listener, ServerSecurity};
@@ -305,6 +306,7 @@ impl Setup {
                 originator: None,
                 user_data: UserData::EMPTY,
                 source: OutgoingSource::Reader(Box::new(self.content())),
+                services: FileServices::NONE,
             };
             initiator.store().queue_outgoing(&id(B), file).unwrap();
 

@@ -9,6 +9,8 @@
 //! | Framing, TCP and TLS (rustls) connections | [`transport`] |
 //! | The tokio driver running a session over a connection and a store | [`driver`] |
 //! | A node: opening sessions to partners, serving theirs | [`node`] |
+//! | Hooks for file security and signed receipts (§6) | [`protection`] |
+//! | OFTP2 security with CMS (feature `cms`) | `security` |
 //!
 //! # Example
 //!
@@ -54,6 +56,7 @@ pub mod config;
 pub mod driver;
 pub mod engine;
 pub mod node;
+pub mod protection;
 #[cfg(feature = "cms")]
 pub mod security;
 pub mod store;

@@ -14,6 +14,7 @@ use oftp2_session::config::{Config, Partner, TextLineHandling, TlsFiles, Transpo
 use oftp2_session::driver::{OutgoingOutcome, SessionReport};
 use oftp2_session::engine::SessionEnd;
 use oftp2_session::node::Node;
+use oftp2_session::protection::FileServices;
 use oftp2_session::store::{FileStore, FsStore, OutgoingFile, OutgoingSource, OutgoingState};
 use oftp2_session::transport::tls::server_config_for;
 use oftp2_session::transport::{Listener, ServerSecurity};
@@ -66,6 +67,7 @@ fn queue(site: &Site, to: &str, name: &str, format: RecordFormat, lrecl: u64, da
         originator: None,
         user_data: UserData::EMPTY,
         source: OutgoingSource::Bytes(data),
+        services: FileServices::NONE,
     };
     site.node.store().queue_outgoing(&id(to), file).unwrap();
 }

@@ -22,6 +22,7 @@ use oftp2_codec::fields::{OdetteId, RecordFormat, RecordLength, SendReceive, Use
 use oftp2_session::config::{Config, Partner, TextLineHandling, TlsFiles, Transport};
 use oftp2_session::driver::{Direction, OutgoingOutcome, Progress};
 use oftp2_session::node::Node;
+use oftp2_session::protection::FileServices;
 use oftp2_session::store::{FileStore, FsStore, OutgoingFile, OutgoingSource};
 use oftp2_session::transport::tls::server_config_for;
 use oftp2_session::transport::{Listener, ServerSecurity};
@@ -108,6 +109,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             originator: None,
             user_data: UserData::EMPTY,
             source: OutgoingSource::Path(source.clone()),
+            services: FileServices::NONE,
         },
     )?;
     let answer: Vec<u8> = (0..500)
@@ -126,6 +128,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             originator: None,
             user_data: UserData::EMPTY,
             source: OutgoingSource::Bytes(answer.clone()),
+            services: FileServices::NONE,
         },
     )?;
 

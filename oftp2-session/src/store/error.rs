@@ -41,6 +41,10 @@ pub enum StoreError {
         /// The limit.
         limit: u64,
     },
+    /// Securing a file, unwrapping a received one or signing its receipt failed (§6):
+    /// the file is refused with the EFNA reason it carries.
+    #[error("file security: {0}")]
+    Protection(#[from] crate::protection::ProtectionError),
     /// The same Virtual File is being received in another session right now.
     #[error("the virtual file is being received in another session")]
     Busy,
@@ -111,6 +115,7 @@ impl StoreError {
     pub fn efna_reason(&self) -> EfnaReason {
         match self {
             Self::TooBig { .. } => EfnaReason::FILE_TOO_BIG,
+            Self::Protection(error) => error.efna,
             _ => EfnaReason::ACCESS_METHOD_FAILURE,
         }
     }

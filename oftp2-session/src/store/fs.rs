@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::error::StoreError;
 use super::incoming::{
-    self, roll_forward, DeliveryRecord, PendingReceipt, RestartState, JSON_SUFFIX, PART_SUFFIX,
-    STATE_SUFFIX,
+    self, roll_forward, DeliveryRecord, PendingReceipt, RestartState, JSON_SUFFIX, ORIGINAL_SUFFIX,
+    PART_SUFFIX, STATE_SUFFIX,
 };
 use super::names::{partner_dir, partner_of_dir, receipt_name};
 use super::stamp::{seq, Stamp};
@@ -28,6 +28,7 @@ use super::types::{
     PeerRefusal, Receipt, ReceiptFields, ReceiptId, RefusalReason,
 };
 use super::{FileStore, IncomingDecision, OutgoingReader};
+use crate::protection::{FileSecurity, FileServices};
 
 const DATA_SUFFIX: &str = ".data";
 const COPY_BUFFER: usize = 64 * 1024;
@@ -45,12 +46,22 @@ pub struct StoreOptions {
     pub reserved_space: u64,
     /// The clock for SFIDDATE / SFIDTIME stamps and record times.
     pub clock: fn() -> SystemTime,
+    /// OFTP2 file security (§6): secures queued files that ask for it, unwraps and
+    /// verifies received secured files before they are delivered, signs EERPs and NERPs
+    /// that SFIDSIGN asks for. `None`: files that need it are refused.
+    pub security: Option<Arc<dyn FileSecurity>>,
 }
 
 impl StoreOptions {
     /// No size limit, nothing reserved, the system clock.
     pub fn new(local_id: OdetteId) -> Self {
-        Self { local_id, max_file_size: None, reserved_space: 0, clock: SystemTime::now }
+        Self {
+            local_id,
+            max_file_size: None,
+            reserved_space: 0,
+            clock: SystemTime::now,
+            security: None,
+        }
     }
 }
 
@@ -143,6 +154,8 @@ struct OutgoingRecord {
     attempts: u32,
     last_refusal: Option<PeerRefusal>,
     queued_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    transmitted_hash: Option<Vec<u8>>,
 }
 
 /// The file store on a directory. See the [module documentation](super) for the
@@ -337,6 +350,51 @@ impl FsStore {
         Ok(entries)
     }
 
+    /// Writes the transmitted form of `source` into `path` durably: secured as `services`
+    /// ask (§6.1), or copied and hashed when only a signed EERP is asked for.
+    fn secure_in(
+        &self,
+        partner: &OdetteId,
+        path: &Path,
+        source: OutgoingSource,
+        services: &FileServices,
+    ) -> Result<Queued, StoreError> {
+        let security = self.shared.options.security.as_ref().ok_or_else(|| {
+            StoreError::InvalidOutgoing(
+                "the file asks for OFTP2 security, but the store has no FileSecurity".into(),
+            )
+        })?;
+        if !services.transforms() {
+            let size = Self::copy_in(path, source)?;
+            let mut data = File::open(path).map_err(|e| StoreError::io("open", path, e))?;
+            let hash = security.digest(services.cipher_suite, &mut data)?;
+            return Ok(Queued { original: size, size, hash: Some(hash) });
+        }
+        let mut out = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| StoreError::io("create", path, e))?;
+        let input: Box<dyn Read> = match source {
+            OutgoingSource::Bytes(bytes) => Box::new(std::io::Cursor::new(bytes)),
+            OutgoingSource::Path(from) => {
+                let file = File::open(&from).map_err(|e| StoreError::io("open", &from, e))?;
+                Box::new(BufReader::with_capacity(COPY_BUFFER, file))
+            }
+            OutgoingSource::Reader(reader) => reader,
+        };
+        let mut counted = CountingReader { inner: input, octets: 0 };
+        let hash = {
+            let mut writer = std::io::BufWriter::with_capacity(COPY_BUFFER, &mut out);
+            let hash = security.protect(partner, services, &mut counted, &mut writer)?;
+            writer.flush().map_err(|e| StoreError::io("write", path, e))?;
+            hash
+        };
+        out.sync_all().map_err(|e| StoreError::io("fsync", path, e))?;
+        let size = out.metadata().map_err(|e| StoreError::io("stat", path, e))?.len();
+        Ok(Queued { original: counted.octets, size, hash: Some(hash) })
+    }
+
     /// Copies `source` into `path` durably; returns the octets copied.
     fn copy_in(path: &Path, source: OutgoingSource) -> Result<u64, StoreError> {
         let mut out = OpenOptions::new()
@@ -357,6 +415,30 @@ impl FsStore {
         };
         out.sync_all().map_err(|e| StoreError::io("fsync", path, e))?;
         Ok(copied)
+    }
+}
+
+/// What queueing wrote into the outbox.
+struct Queued {
+    /// Octets of the original file.
+    original: u64,
+    /// Octets of the transmitted form.
+    size: u64,
+    /// The transmitted form's hash, when its EERP is to be signed.
+    hash: Option<Vec<u8>>,
+}
+
+/// Counts what passes through a reader.
+struct CountingReader<R> {
+    inner: R,
+    octets: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.octets += n as u64;
+        Ok(n)
     }
 }
 
@@ -390,6 +472,7 @@ fn entry(id: OutgoingId, record: OutgoingRecord) -> OutgoingEntry {
         id,
         sfid: record.sfid,
         size: record.size,
+        transmitted_hash: record.transmitted_hash,
         state: record.state,
         progress: record.progress,
         attempts: record.attempts,
@@ -433,6 +516,12 @@ fn recover_partner(dirs: &PartnerDirs) -> Result<(), StoreError> {
                 tracing::info!(state = %state_path.display(), "stale restart state removed");
                 removed |= remove_if_exists(&state_path)?;
                 removed |= remove_if_exists(&dirs.incoming.join(&temp))?;
+            }
+        } else if let Some(key) = name.strip_suffix(ORIGINAL_SUFFIX) {
+            // An unwrapping the crash interrupted, before its delivery record.
+            if !delivered.contains(key) {
+                tracing::info!(file = %name, "unwrapped file without delivery removed");
+                removed |= remove_if_exists(&dirs.incoming.join(name))?;
             }
         } else if let Some(key) = name.strip_suffix(PART_SUFFIX) {
             let state = format!("{key}{STATE_SUFFIX}");
@@ -497,21 +586,31 @@ impl FileStore for FsStore {
         let (date, time) = stamp.fields().ok_or(StoreError::Clock("date beyond 0000..=9999"))?;
         let id = OutgoingId { partner: *partner, seq: seq(date, time) };
         let data = data_path(&dirs, id.seq);
-        let size = match Self::copy_in(&data, file.source) {
-            Ok(size) => size,
+        let services = file.services;
+        let queued = if services.needs_security() {
+            self.secure_in(partner, &data, file.source, &services)
+        } else {
+            Self::copy_in(&data, file.source).map(|size| Queued {
+                original: size,
+                size,
+                hash: None,
+            })
+        };
+        let Queued { original, size, hash } = match queued {
+            Ok(queued) => queued,
             Err(err) => {
                 let _ = remove_if_exists(&data);
                 return Err(err);
             }
         };
         let record_length = file.max_record_length.get();
-        if file.format == RecordFormat::Fixed && size % record_length != 0 {
+        if file.format == RecordFormat::Fixed && original % record_length != 0 {
             let _ = remove_if_exists(&data);
             return Err(StoreError::InvalidOutgoing(format!(
-                "{size} octets are not a whole number of {record_length}-octet records"
+                "{original} octets are not a whole number of {record_length}-octet records"
             )));
         }
-        let sfid = Sfid {
+        let mut sfid = Sfid {
             dataset_name: file.dataset_name,
             date,
             time,
@@ -521,7 +620,7 @@ impl FileStore for FsStore {
             format: file.format,
             max_record_length: file.max_record_length,
             file_size: file_size(size),
-            original_file_size: file_size(size),
+            original_file_size: file_size(original),
             restart_position: RestartPosition::saturating(0),
             security_level: SecurityLevel::None,
             cipher_suite: CipherSuite::NONE,
@@ -530,6 +629,7 @@ impl FileStore for FsStore {
             signed_eerp_request: false,
             description: file.description,
         };
+        services.write_to(&mut sfid);
         let record = OutgoingRecord {
             sfid,
             size,
@@ -538,6 +638,7 @@ impl FileStore for FsStore {
             attempts: 0,
             last_refusal: None,
             queued_at: unix_nanos(self.shared.now()),
+            transmitted_hash: hash,
         };
         let _meta = self.lock();
         if let Err(err) = write_json(&entry_path(&dirs, id.seq), &record) {

@@ -2,12 +2,13 @@
 //! the inbox (see the module documentation of [`crate::store`] for the protocol).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use oftp2_codec::command::{Eerp, Sfid};
-use oftp2_codec::fields::{OdetteId, RecordFormat};
+use oftp2_codec::command::{Eerp, Nerp, Sfid};
+use oftp2_codec::fields::{OdetteId, RecordFormat, Utf8Text};
+use oftp2_codec::reason::NerpReason;
 use oftp2_codec::record::{restart_position, restarts_on_records, Counts, RESTART_BLOCK};
 use serde::{Deserialize, Serialize};
 
@@ -18,11 +19,17 @@ use super::sync::{read_json, remove_if_exists, sync_dir, write_json};
 use super::types::{counts_serde, receipt_serde, DeliveredFile, Receipt, Refusal};
 use super::{IncomingDecision, IncomingFile};
 use crate::engine::is_secured;
+use crate::protection::{FileServices, ProtectionError};
+
+/// The buffer for unwrapping and hashing.
+const COPY_BUFFER: usize = 64 * 1024;
 
 /// Suffix of a partial file in `incoming/`.
 pub(crate) const PART_SUFFIX: &str = ".part";
 /// Suffix of its restart state.
 pub(crate) const STATE_SUFFIX: &str = ".state";
+/// The original of a secured file, unwrapped beside its transmitted form before delivery.
+pub(crate) const ORIGINAL_SUFFIX: &str = ".orig";
 /// Suffix of delivery records and other JSON files.
 pub(crate) const JSON_SUFFIX: &str = ".json";
 
@@ -74,6 +81,26 @@ pub(crate) fn eerp_for(sfid: &Sfid) -> Receipt {
         user_data: sfid.user_data,
         destination: sfid.originator,
         originator: sfid.destination,
+        hash: bytes::Bytes::new(),
+        signature: bytes::Bytes::new(),
+    })
+}
+
+/// The NERP we owe the originator of a file we could not deliver (§5.3.14).
+pub(crate) fn nerp_for(sfid: &Sfid, creator: OdetteId, reason: NerpReason, text: &str) -> Receipt {
+    let mut end = text.len().min(Utf8Text::MAX_OCTETS);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Receipt::Nerp(Nerp {
+        dataset_name: sfid.dataset_name,
+        date: sfid.date,
+        time: sfid.time,
+        destination: sfid.originator,
+        originator: sfid.destination,
+        creator,
+        reason,
+        text: text.get(..end).and_then(|t| Utf8Text::new(t).ok()).unwrap_or_else(Utf8Text::empty),
         hash: bytes::Bytes::new(),
         signature: bytes::Bytes::new(),
     })
@@ -303,6 +330,124 @@ impl FsIncoming {
     }
 }
 
+/// A secured file unwrapped (§6) and its receipt made.
+struct Secured {
+    /// The original file, beside the transmitted one, durable.
+    original: PathBuf,
+    /// Its length.
+    size: u64,
+    /// The EERP, signed when SFIDSIGN asks for it.
+    receipt: Receipt,
+}
+
+/// The name of a file in the incoming folder.
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Whether the delivered file was made from the transmitted one, which is then left over.
+fn secured_temp_left(delivered: &Path, transmitted: &Path) -> bool {
+    delivered != transmitted
+}
+
+impl FsIncoming {
+    /// For a file with §6 services: unwraps and verifies it into `<key>.orig` (durable) and
+    /// makes its EERP, signed with the transmitted file's hash when SFIDSIGN asks. `None`
+    /// for a plain file without a signed EERP.
+    fn secure_receipt(&mut self) -> Result<Option<Secured>, StoreError> {
+        let services = FileServices::of(&self.sfid);
+        if !services.needs_security() {
+            return Ok(None);
+        }
+        let security = self.shared.options.security.clone().ok_or_else(|| {
+            ProtectionError::local(
+                "the file uses OFTP2 security, but the store has no FileSecurity",
+            )
+        })?;
+        let mut transmitted = BufReader::with_capacity(
+            COPY_BUFFER,
+            File::open(&self.temp).map_err(|e| StoreError::io("open", &self.temp, e))?,
+        );
+        let (original, size, hash) = if services.transforms() {
+            let original = self.dirs.incoming.join(format!("{}{ORIGINAL_SUFFIX}", self.key));
+            let unwrapped = (|| {
+                let mut out =
+                    File::create(&original).map_err(|e| StoreError::io("create", &original, e))?;
+                let hash = {
+                    let mut writer = BufWriter::with_capacity(COPY_BUFFER, &mut out);
+                    let hash = security.unprotect(
+                        &self.partner,
+                        &self.sfid,
+                        &mut transmitted,
+                        &mut writer,
+                    )?;
+                    writer.flush().map_err(|e| StoreError::io("write", &original, e))?;
+                    hash
+                };
+                out.sync_all().map_err(|e| StoreError::io("fsync", &original, e))?;
+                let size = out.metadata().map_err(|e| StoreError::io("stat", &original, e))?.len();
+                Ok::<_, StoreError>((hash, size))
+            })();
+            match unwrapped {
+                Ok((hash, size)) => (original, size, hash),
+                Err(error) => {
+                    let _ = remove_if_exists(&original);
+                    return Err(error);
+                }
+            }
+        } else {
+            let hash = security.digest(services.cipher_suite, &mut transmitted)?;
+            (self.temp.clone(), self.written, hash)
+        };
+        let mut receipt = eerp_for(&self.sfid);
+        if services.signed_receipt {
+            if let Err(error) =
+                security.sign_receipt(&self.partner, services.cipher_suite, &mut receipt, &hash)
+            {
+                if original != self.temp {
+                    let _ = remove_if_exists(&original);
+                }
+                return Err(error.into());
+            }
+        }
+        Ok(Some(Secured { original, size, receipt }))
+    }
+
+    /// The file failed its §6 checks (or its receipt could not be signed): forgets it and
+    /// owes the originator a NERP with the reason, signed when SFIDSIGN asks.
+    fn refused(&self, error: &StoreError) {
+        let (reason, text) = match error {
+            StoreError::Protection(e) => (e.nerp, e.message.clone()),
+            other => (NerpReason::FILE_PROCESSING_FAILED, other.to_string()),
+        };
+        let mut receipt = nerp_for(&self.sfid, self.shared.options.local_id, reason, &text);
+        let services = FileServices::of(&self.sfid);
+        if services.signed_receipt {
+            if let Some(security) = self.shared.options.security.as_ref() {
+                let hash = File::open(&self.temp)
+                    .map_err(|e| ProtectionError::local(e.to_string()))
+                    .and_then(|mut f| security.digest(services.cipher_suite, &mut f));
+                let signed = hash.and_then(|hash| {
+                    security.sign_receipt(&self.partner, services.cipher_suite, &mut receipt, &hash)
+                });
+                if let Err(error) = signed {
+                    tracing::warn!(%error, "NERP sent unsigned");
+                }
+            }
+        }
+        let _meta = self.shared.meta.lock().unwrap_or_else(|e| e.into_inner());
+        let receipt_path =
+            self.dirs.receipts.join(format!("{}{JSON_SUFFIX}", receipt_name(&receipt)));
+        let pending = PendingReceipt { receipt, created: unix_nanos(self.shared.now()) };
+        if let Err(error) = write_json(&receipt_path, &pending) {
+            tracing::warn!(%error, "cannot record the NERP for a refused file");
+        }
+        let _ = remove_if_exists(&self.state_path);
+        let _ = remove_if_exists(&self.temp);
+        let _ = sync_dir(&self.dirs.incoming);
+    }
+}
+
 impl IncomingFile for FsIncoming {
     fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
         let len = data.len() as u64;
@@ -329,19 +474,30 @@ impl IncomingFile for FsIncoming {
 
     fn commit(mut self: Box<Self>, counts: Counts) -> Result<DeliveredFile, StoreError> {
         self.sync()?;
+        let secured = match self.secure_receipt() {
+            Ok(secured) => secured,
+            Err(error) => {
+                // The file is refused (EFNA); its originator hears why in a NERP.
+                self.refused(&error);
+                return Err(error);
+            }
+        };
+        let (delivered_temp, size, receipt) = match secured {
+            Some(Secured { original, size, receipt }) => (original, size, receipt),
+            None => (self.temp.clone(), self.written, eerp_for(&self.sfid)),
+        };
         let shared = Arc::clone(&self.shared);
         let _meta = shared.meta.lock().unwrap_or_else(|e| e.into_inner());
         let path = free_inbox_path(&self.dirs.inbox, &self.sfid)?;
-        let receipt = eerp_for(&self.sfid);
         let record = DeliveryRecord {
             delivered: DeliveredFile {
                 partner: self.partner,
                 sfid: self.sfid.clone(),
                 path: path.clone(),
                 counts,
-                size: self.written,
+                size,
             },
-            temp: self.temp_name(),
+            temp: file_name(&delivered_temp),
             receipt: receipt_name(&receipt),
             committed_at: unix_nanos(shared.now()),
         };
@@ -351,14 +507,14 @@ impl IncomingFile for FsIncoming {
         let moved = (|| {
             let pending = PendingReceipt { receipt, created: record.committed_at };
             write_json(&receipt_path, &pending)?;
-            fs::rename(&self.temp, &path).map_err(|e| StoreError::io("rename", &path, e))?;
+            fs::rename(&delivered_temp, &path).map_err(|e| StoreError::io("rename", &path, e))?;
             sync_dir(&self.dirs.inbox)?;
             sync_dir(&self.dirs.incoming)
         })();
         if let Err(err) = moved {
             // Undo, so that the peer's retry finds the partial file and no delivery.
-            if !self.temp.exists() && path.exists() {
-                let _ = fs::rename(&path, &self.temp);
+            if !delivered_temp.exists() && path.exists() {
+                let _ = fs::rename(&path, &delivered_temp);
             }
             let _ = remove_if_exists(&receipt_path);
             let _ = remove_if_exists(&record_path);
@@ -366,9 +522,17 @@ impl IncomingFile for FsIncoming {
             let _ = sync_dir(&self.dirs.delivered);
             return Err(err);
         }
-        // Delivered. What follows is tidying that recovery also does.
-        if let Err(err) =
-            remove_if_exists(&self.state_path).and_then(|_| sync_dir(&self.dirs.incoming))
+        // Delivered. What follows is tidying that recovery also does (a secured file's
+        // transmitted form included).
+        if let Err(err) = remove_if_exists(&self.state_path)
+            .and_then(|_| {
+                if secured_temp_left(&delivered_temp, &self.temp) {
+                    remove_if_exists(&self.temp)
+                } else {
+                    Ok(false)
+                }
+            })
+            .and_then(|_| sync_dir(&self.dirs.incoming))
         {
             tracing::warn!(%err, "restart state of a delivered file left for recovery");
         }

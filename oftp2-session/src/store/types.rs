@@ -99,6 +99,11 @@ pub struct OutgoingFile {
     pub user_data: UserData,
     /// The content.
     pub source: OutgoingSource,
+    /// The §6 services to apply (signing, compression, encryption, a signed EERP):
+    /// [`FileServices::NONE`](crate::protection::FileServices::NONE) to send the file as
+    /// it is. Anything else needs a [`FileSecurity`](crate::protection::FileSecurity) in
+    /// the store's options.
+    pub services: crate::protection::FileServices,
 }
 
 impl OutgoingFile {
@@ -117,6 +122,7 @@ impl OutgoingFile {
             originator: None,
             user_data: UserData::EMPTY,
             source,
+            services: crate::protection::FileServices::NONE,
         }
     }
 }
@@ -205,8 +211,11 @@ pub struct OutgoingEntry {
     pub id: OutgoingId,
     /// The SFID to send, SFIDREST zero (see [`OutgoingEntry::restart_position`]).
     pub sfid: Sfid,
-    /// The length of the content in octets.
+    /// The length of the content in octets (of the transmitted form, for a secured file).
     pub size: u64,
+    /// The hash of the file as transmitted, with the SFIDCIPH suite's digest, when its EERP
+    /// is to be signed: checked against the EERPHSH that comes back.
+    pub transmitted_hash: Option<Vec<u8>>,
     /// Where it is in its life.
     pub state: OutgoingState,
     /// What the peer acknowledged of it in an earlier, interrupted attempt.

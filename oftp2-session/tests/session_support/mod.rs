@@ -22,6 +22,7 @@ use oftp2_codec::{Command, ProtocolLevel};
 use oftp2_session::config::{Config, Partner, TextLineHandling, Transport};
 use oftp2_session::driver::SessionReport;
 use oftp2_session::node::Node;
+use oftp2_session::protection::FileServices;
 use oftp2_session::store::{FileStore, FsStore, OutgoingFile, OutgoingSource, OutgoingState};
 use oftp2_session::transport::{Listener, ServerSecurity};
 use tempfile::TempDir;
@@ -180,6 +181,7 @@ pub fn queue_in(store: &FsStore, to: &str, file: &TestFile) {
         originator: None,
         user_data: UserData::EMPTY,
         source: OutgoingSource::Bytes(file.data.clone()),
+        services: FileServices::NONE,
     };
     store.queue_outgoing(&id(to), outgoing).unwrap();
 }

@@ -11,6 +11,7 @@ use oftp2_codec::fields::{OdetteId, RecordFormat, RecordLength, UserData, Utf8Te
 use oftp2_session::config::{Config, Partner, TextLineHandling, TlsFiles, Transport};
 use oftp2_session::driver::SessionReport;
 use oftp2_session::node::Node;
+use oftp2_session::protection::FileServices;
 use oftp2_session::store::{FileStore, FsStore, OutgoingFile, OutgoingSource};
 use oftp2_session::transport::tls::{self, ClientCertificates, Identity};
 use oftp2_session::transport::{Listener, ServerSecurity};
@@ -220,6 +221,7 @@ impl Customs {
             originator: None,
             user_data: UserData::EMPTY,
             source: OutgoingSource::Bytes(data),
+            services: FileServices::NONE,
         };
         self.node.store().queue_outgoing(&id(COMPANY), file).unwrap();
     }
