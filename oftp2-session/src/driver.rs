@@ -20,7 +20,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use oftp2_codec::command::Sfid;
-use oftp2_codec::fields::{DatasetName, OdetteId, RecordFormat};
+use oftp2_codec::fields::{CipherSuite, DatasetName, OdetteId, RecordFormat};
 use oftp2_codec::reason::EsidReason;
 use oftp2_codec::record::Counts;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -30,6 +30,7 @@ use tracing::{debug, info, info_span, warn, Instrument};
 
 use crate::config::Partner;
 use crate::engine::{self, Event, Negotiated, Session, SessionEnd, Token};
+use crate::protection::ReceiptCheck;
 use crate::store::{
     DeliveredFile, FileStore, IncomingDecision, IncomingFile, OutgoingId, OutgoingReader,
     ReceiptId, Refusal, RefusalReason,
@@ -113,6 +114,9 @@ pub struct ReceivedReceipt {
     pub receipt: engine::Receipt,
     /// Our file it answers, if the store knows it.
     pub file: Option<OutgoingId>,
+    /// What its signature says (§5.3.13, §5.3.14): checked against the partner's
+    /// certificate and the hash of the file as we sent it.
+    pub check: ReceiptCheck,
 }
 
 /// The outcome of a session.
@@ -656,17 +660,14 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                     self.report.received.push(delivered);
                 }
                 // The EERP the store now owes goes out in this session (EFPA asks for the turn).
-                if let Some(partner) = self.partner_id() {
-                    if let Ok(receipts) = self.store.pending_receipts(&partner) {
-                        for (id, receipt) in receipts {
-                            self.queue_receipt(id, receipt);
-                        }
-                    }
-                }
+                self.queue_pending_receipts();
                 Ok(())
             }
             Err(error) => {
                 warn!(%error, "cannot store the received file");
+                // A file refused for its security is owed a NERP: it goes out in this
+                // session too.
+                self.queue_pending_receipts();
                 Err((error.efna_reason(), error.to_string()))
             }
         };
@@ -675,10 +676,22 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
         }
     }
 
+    /// Queues the receipts the store owes the partner (the engine sends each once).
+    fn queue_pending_receipts(&mut self) {
+        if let Some(partner) = self.partner_id() {
+            if let Ok(receipts) = self.store.pending_receipts(&partner) {
+                for (id, receipt) in receipts {
+                    self.queue_receipt(id, receipt);
+                }
+            }
+        }
+    }
+
     fn receipt_received(&mut self, receipt: engine::Receipt) {
         let Some(partner) = self.partner_id() else { return };
         match self.store.receipt_received(&partner, &receipt) {
             Ok(file) => {
+                let check = self.check_receipt(&partner, &receipt, file.as_ref());
                 info!(kind = receipt.name(), ?file, "receipt received");
                 // A file the receipt settles is not offered again: its EFPA was lost in an
                 // earlier session, and the partner has it (its content may be gone).
@@ -690,7 +703,10 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                         }
                     }
                 }
-                self.report.receipts.push(ReceivedReceipt { receipt, file });
+                if let ReceiptCheck::Invalid(why) = &check {
+                    warn!(kind = receipt.name(), ?file, why, "receipt signature does not hold");
+                }
+                self.report.receipts.push(ReceivedReceipt { receipt, file, check });
                 if let Err(error) = self.session.receipt_processed() {
                     warn!(%error, "engine refused RTR");
                 }
@@ -701,6 +717,30 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                     .abort(EsidReason::RESOURCES_NOT_AVAILABLE, "cannot record the receipt");
             }
         }
+    }
+
+    /// Checks a received receipt's signature and hash with the store's file security,
+    /// against the file it answers (its cipher suite and transmitted hash).
+    fn check_receipt(
+        &self,
+        partner: &OdetteId,
+        receipt: &engine::Receipt,
+        file: Option<&OutgoingId>,
+    ) -> ReceiptCheck {
+        let signature = match receipt {
+            engine::Receipt::Eerp(eerp) => &eerp.signature,
+            engine::Receipt::Nerp(nerp) => &nerp.signature,
+        };
+        if signature.is_empty() {
+            return ReceiptCheck::Unsigned;
+        }
+        let Some(security) = self.store.security() else {
+            return ReceiptCheck::Invalid("signed, but no file security is configured".into());
+        };
+        let entry = file.and_then(|id| self.store.outgoing_entry(id).ok());
+        let suite = entry.as_ref().map_or(CipherSuite::NONE, |e| e.sfid.cipher_suite);
+        let hash = entry.as_ref().and_then(|e| e.transmitted_hash.as_deref());
+        security.check_receipt(partner, suite, receipt, hash)
     }
 
     fn file_accepted(&mut self, token: Token, feed_from: u64) {

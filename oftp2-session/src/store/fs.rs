@@ -649,6 +649,10 @@ impl FileStore for FsStore {
         Ok(id)
     }
 
+    fn security(&self) -> Option<Arc<dyn FileSecurity>> {
+        self.shared.options.security.clone()
+    }
+
     fn outgoing(&self, partner: &OdetteId) -> Result<Vec<OutgoingEntry>, StoreError> {
         let mut entries = self.entries(partner)?;
         entries.retain(|e| e.state == OutgoingState::Queued);

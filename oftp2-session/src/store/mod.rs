@@ -229,4 +229,10 @@ pub trait FileStore: Send + Sync {
 
     /// The partner answered the receipt with RTR: forget it.
     fn receipt_sent(&self, id: &ReceiptId) -> Result<(), StoreError>;
+
+    /// The OFTP2 file security the store secures and unwraps files with, which the driver
+    /// also checks received receipts with. `None` (the default): no file security.
+    fn security(&self) -> Option<std::sync::Arc<dyn crate::protection::FileSecurity>> {
+        None
+    }
 }
