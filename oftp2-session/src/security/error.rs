@@ -61,7 +61,33 @@ pub enum SecurityError {
     Crypto(&'static str),
     /// Reading the input or writing the output failed.
     #[error("I/O: {0}")]
-    Io(#[from] std::io::Error),
+    Io(#[source] std::io::Error),
+}
+
+/// Gets back a `SecurityError` that travelled inside an `io::Error` (through a streaming
+/// reader's or writer's `Read`/`Write`); any other I/O error becomes [`SecurityError::Io`].
+impl From<std::io::Error> for SecurityError {
+    fn from(e: std::io::Error) -> Self {
+        if e.get_ref().is_some_and(|inner| inner.is::<SecurityError>()) {
+            let kind = e.kind();
+            return match e.into_inner().map(|inner| inner.downcast::<SecurityError>()) {
+                Some(Ok(inner)) => *inner,
+                _ => SecurityError::Io(std::io::Error::from(kind)),
+            };
+        }
+        SecurityError::Io(e)
+    }
+}
+
+/// Carries a `SecurityError` through `Read`/`Write` (kind `InvalidData`; an
+/// [`SecurityError::Io`] gives back its own `io::Error`).
+impl From<SecurityError> for std::io::Error {
+    fn from(e: SecurityError) -> Self {
+        match e {
+            SecurityError::Io(io) => io,
+            other => std::io::Error::new(std::io::ErrorKind::InvalidData, other),
+        }
+    }
 }
 
 impl SecurityError {
