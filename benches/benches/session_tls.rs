@@ -142,6 +142,8 @@ fn partner(peer: &str, own: &str, address: Option<String>) -> Partner {
             roots: Vec::new(),
             require_client_certificate: true,
         },
+        secure_authentication: false,
+        file_security: Default::default(),
     }
 }
 

@@ -41,6 +41,8 @@ fuzz_target!(|steps: Vec<Step>| {
         text_lines: TextLineHandling::RecordPerLine,
         address: None,
         transport: Transport::PlainTcp,
+        secure_authentication: false,
+        file_security: Default::default(),
     });
     let mut now = Instant::now();
     let mut session = Session::responder(Arc::new(config), now);

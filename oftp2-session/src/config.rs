@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use oftp2_codec::fields::{BufferSize, Credit, OdetteId, Password, SendReceive};
+use oftp2_codec::fields::{BufferSize, CipherSuite, Credit, OdetteId, Password, SendReceive};
 use oftp2_codec::record::TextLines;
 use oftp2_codec::ProtocolLevel;
 use serde::{Deserialize, Serialize};
@@ -105,6 +105,84 @@ pub struct Partner {
     /// Transport security for sessions with it.
     #[serde(default)]
     pub transport: Transport,
+    /// SSIDAUTH: whether sessions with it use secure authentication (RFC 5024 §4.2.3:
+    /// SECD, AUCH, AURP after the SSID exchange). Both SSIDs must say the same, or the
+    /// session ends with ESID 12. Needs an authenticator
+    /// ([`Session::set_authenticator`](crate::engine::Session::set_authenticator)), and
+    /// protocol level 2.0 on both sides. Default off.
+    #[serde(default)]
+    pub secure_authentication: bool,
+    /// What the files it sends us may or must be (SFIDSEC, SFIDCIPH, SFIDCOMP, SFIDSIGN):
+    /// files that do not fit are refused with SFNA 15-20. Default: everything allowed,
+    /// cipher suites 01-06.
+    #[serde(default)]
+    pub file_security: FileSecurityPolicy,
+}
+
+/// Whether a file service (encryption, signing, compression) must, may or must not be
+/// applied to the files a partner sends us.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServicePolicy {
+    /// Every file must use the service.
+    Required,
+    /// Files may use it or not.
+    #[default]
+    Allowed,
+    /// No file may use it.
+    Refused,
+}
+
+/// A partner's file security policy for the files it sends us (RFC 5024 §5.3.3 SFIDSEC,
+/// SFIDCIPH, SFIDCOMP, SFIDSIGN; refusals with SFNA 15-20, §5.3.5). Checked by the engine
+/// before the application sees the SFID ([`crate::engine::check_file_security`]).
+///
+/// ```text
+/// file_security = { encryption = "required", signing = "required", compression = "allowed",
+///                   cipher_suites = [4, 6], signed_eerp_requests = true }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSecurityPolicy {
+    /// Encryption (SFIDSEC `01`/`03`): SFNA 17 for an unencrypted file when required, SFNA
+    /// 16 for an encrypted one when refused. Default allowed.
+    #[serde(default)]
+    pub encryption: ServicePolicy,
+    /// Signing (SFIDSEC `02`/`03`): SFNA 20 for an unsigned file when required, SFNA 19
+    /// for a signed one when refused. Default allowed.
+    #[serde(default)]
+    pub signing: ServicePolicy,
+    /// File compression (SFIDCOMP `1`): SFNA 18 for a compressed file when refused. RFC
+    /// 5024 has no reason for an uncompressed file that should have been compressed:
+    /// `required` refuses one with SFNA 99. Default allowed.
+    #[serde(default)]
+    pub compression: ServicePolicy,
+    /// The cipher suites (SFIDCIPH) the partner may use, for its files and for the
+    /// signed EERPs it requests: others get SFNA 15. Suites this crate does not know
+    /// (above 06) are always refused. Default 01 to 06.
+    #[serde(default = "all_cipher_suites")]
+    pub cipher_suites: Vec<CipherSuite>,
+    /// Whether the partner may request a signed EERP (SFIDSIGN `Y`); if not, such a file
+    /// gets SFNA 15 (the suite is not supported for a signed EERP). Default yes.
+    #[serde(default = "yes")]
+    pub signed_eerp_requests: bool,
+}
+
+impl Default for FileSecurityPolicy {
+    /// Everything allowed, cipher suites 01 to 06, signed EERPs may be requested.
+    fn default() -> Self {
+        FileSecurityPolicy {
+            encryption: ServicePolicy::Allowed,
+            signing: ServicePolicy::Allowed,
+            compression: ServicePolicy::Allowed,
+            cipher_suites: all_cipher_suites(),
+            signed_eerp_requests: true,
+        }
+    }
+}
+
+fn all_cipher_suites() -> Vec<CipherSuite> {
+    (1..=6).filter_map(CipherSuite::new).collect()
 }
 
 /// How a partner's T-format files carry their lines (design notes §3: peers differ).

@@ -39,6 +39,8 @@ fn partner(peer: &str, own: &str) -> Partner {
         text_lines: TextLineHandling::KeepCrLf,
         address: None,
         transport: Default::default(),
+        secure_authentication: false,
+        file_security: Default::default(),
     }
 }
 

@@ -4,6 +4,9 @@
 //! (next state, commands sent, events) is checked against §9.8-§9.12. Also the timer in
 //! every state, application requests in states where they are not valid, and the
 //! predicates of the tables (restart, credit, CD loop guard, negotiation failures).
+//! Secure authentication (§9.8 I, J, K; states WF_SECD, WF_AUCH, WF_AURP) runs with a
+//! deterministic fake authenticator (`engine_support`); the file security policy's SFNA
+//! 15-20 and the EFNA 21-23 an application may answer at EFID are checked as well.
 //!
 //! Run with `--nocapture` to see the matrix (state x event -> outcome).
 //!
@@ -18,8 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+mod engine_support;
 mod session_support;
 
+use engine_support::FakeAuthenticator;
 use oftp2_codec::command::{
     Auch, Aurp, Data, Eerp, Efid, Efna, Efpa, Esid, Nerp, Sfid, Sfna, Sfpa, Ssid, Ssrm,
 };
@@ -252,6 +257,9 @@ enum St {
     IWfRm,
     IWfSsid,
     ANcOnly,
+    WfSecd,
+    WfAuch,
+    WfAurp,
     IdleLi,
     IdleLiCd,
     Opop,
@@ -268,10 +276,13 @@ enum St {
 }
 
 impl St {
-    const ALL: [St; 16] = [
+    const ALL: [St; 19] = [
         St::IWfRm,
         St::IWfSsid,
         St::ANcOnly,
+        St::WfSecd,
+        St::WfAuch,
+        St::WfAurp,
         St::IdleLi,
         St::IdleLiCd,
         St::Opop,
@@ -292,6 +303,9 @@ impl St {
             St::IWfRm => "I_WF_RM",
             St::IWfSsid => "I_WF_SSID",
             St::ANcOnly => "A_NC_ONLY",
+            St::WfSecd => "WF_SECD",
+            St::WfAuch => "WF_AUCH",
+            St::WfAurp => "WF_AURP",
             St::IdleLi => "IDLELI",
             St::IdleLiCd => "IDLELICD",
             St::Opop => "OPOP",
@@ -314,6 +328,9 @@ impl St {
             St::IWfRm => "waiting for SSRM",
             St::IWfSsid => "waiting for the Responder's SSID",
             St::ANcOnly => "waiting for the Initiator's SSID",
+            St::WfSecd => "waiting for SECD",
+            St::WfAuch => "waiting for AUCH",
+            St::WfAurp => "waiting for AURP",
             St::IdleLi | St::IdleLiCd => "Listener",
             St::Opop => "waiting for SFPA",
             St::Opo | St::Opowfc => "sending a file",
@@ -335,6 +352,34 @@ impl St {
             _ => true,
         }
     }
+
+    /// Secure authentication needs 2.0 (SSIDAUTH, SECD, AUCH and AURP).
+    fn exists_at(self, level: ProtocolLevel) -> bool {
+        level >= ProtocolLevel::V2_0 || !matches!(self, St::WfSecd | St::WfAuch | St::WfAurp)
+    }
+}
+
+/// The secret of the fake authenticator's challenges, and so the AURP the matrix's
+/// AURP instance must hold.
+const SECRET: [u8; 20] = [7; 20];
+
+/// A rig whose partner is configured with secure authentication, with an authenticator.
+fn auth_rig(role: Role, level: ProtocolLevel, credit: u64) -> (Rig, FakeAuthenticator) {
+    let (own, peer) = if role == Role::Initiator { (A, B) } else { (B, A) };
+    let mut config = config(own, peer, level, credit);
+    config.partners[0].secure_authentication = true;
+    let mut rig = match role {
+        Role::Initiator => Rig::initiator(config),
+        Role::Responder => Rig::responder(config),
+    };
+    let authenticator = FakeAuthenticator::new(SECRET);
+    rig.s.set_authenticator(authenticator.boxed());
+    (rig, authenticator)
+}
+
+/// The peer's SSID asking for secure authentication.
+fn auth_ssid(peer: &str) -> Ssid {
+    Ssid { secure_authentication: true, ..peer_ssid(peer, ProtocolLevel::V2_0, WINDOW) }
 }
 
 /// Checks that the engine is in `st`, as far as it can be seen from outside.
@@ -369,6 +414,29 @@ fn reach_at(role: Role, st: St, level: ProtocolLevel) -> Rig {
         St::IWfRm | St::ANcOnly => {}
         St::IWfSsid => {
             rig.feed(&Command::Ssrm(Ssrm));
+        }
+        // §9.8 D (P11) and G (P9), then I, J, K in the RFC's order.
+        St::WfSecd | St::WfAuch | St::WfAurp => {
+            rig = auth_rig(role, level, credit).0;
+            let (sent, events) = rig.connect_with(auth_ssid(rig.peer));
+            assert!(events.is_empty(), "connected only after authentication: {events:?}");
+            if role == Role::Initiator {
+                assert_eq!(codes(&sent), [C::Secd]);
+                if st != St::WfAuch {
+                    assert_eq!(codes(&rig.feed_code(C::Auch).0), [C::Aurp]);
+                }
+                if st == St::WfAurp {
+                    assert_eq!(codes(&rig.feed_code(C::Secd).0), [C::Auch]);
+                }
+            } else {
+                assert_eq!(codes(&sent), [C::Ssid]);
+                if st != St::WfSecd {
+                    assert_eq!(codes(&rig.feed_code(C::Secd).0), [C::Auch]);
+                }
+                if st == St::WfAuch {
+                    assert_eq!(codes(&rig.feed_code(C::Aurp).0), [C::Secd]);
+                }
+            }
         }
         St::IdleLi if role == Role::Responder => connect(&mut rig),
         St::IdleLi => {
@@ -476,7 +544,7 @@ enum Expect {
 
 use CommandCode as C;
 
-fn expect(st: St, code: CommandCode, level: ProtocolLevel) -> Expect {
+fn expect(role: Role, st: St, code: CommandCode, level: ProtocolLevel) -> Expect {
     if st == St::Closed {
         // Nothing more is read once the session has ended.
         return Expect::Next(St::Closed, &[], &[]);
@@ -496,6 +564,19 @@ fn expect(st: St, code: CommandCode, level: ProtocolLevel) -> Expect {
         (St::IWfSsid, C::Ssid) => Expect::Next(St::IdleLiCd, &[C::Cd], &["Connected"]),
         // §9.8 E then G: the engine answers F_CONNECT_RS itself.
         (St::ANcOnly, C::Ssid) => Expect::Next(St::IdleLi, &[C::Ssid], &["Connected"]),
+        // §9.8 I: P5 (Initiator) WF_SECD; !P5 (Responder) IDLELI, authenticated both ways.
+        (St::WfAuch, C::Auch) if role == Role::Initiator => {
+            Expect::Next(St::WfSecd, &[C::Aurp], &[])
+        }
+        (St::WfAuch, C::Auch) => Expect::Next(St::IdleLi, &[C::Aurp], &["Connected"]),
+        // §9.8 J.
+        (St::WfSecd, C::Secd) => Expect::Next(St::WfAurp, &[C::Auch], &[]),
+        // §9.8 K (the matrix's AURP holds the challenge): P6 IDLESP, then CD (nothing to
+        // send); P7 SECD, WF_AUCH.
+        (St::WfAurp, C::Aurp) if role == Role::Initiator => {
+            Expect::Next(St::IdleLiCd, &[C::Cd], &["Connected"])
+        }
+        (St::WfAurp, C::Aurp) => Expect::Next(St::WfAuch, &[C::Secd], &[]),
         // §9.12 A (!P1).
         (St::IdleLi | St::IdleLiCd, C::Sfid) => Expect::Next(St::Opip, &[], &["StartFileRequest"]),
         // §9.12 E, L.
@@ -526,7 +607,9 @@ fn expect(st: St, code: CommandCode, level: ProtocolLevel) -> Expect {
         // X (SSRM after I_WF_RM, line 4572; SSID in I_WF_RM, line 4574) or F (SSID in
         // "Other States": abort without ESID, lines 4574, 4622), and U (AUCH/AURP/SECD
         // outside the authentication states), the engine deliberately answers ESID 02
-        // too, as issue 3 requires for every command not valid in the state.
+        // too, as issue 3 requires for every command not valid in the state. In the
+        // authentication states §9.8 says L (ESID 02) for SSRM, SSID and the wrong one
+        // of SECD/AUCH/AURP; other commands do not belong to the Start Session phase.
         // CD in IDLELICD is B (line 5186): ESID 02, not a release.
         _ => Expect::Abort(EsidReason::PROTOCOL_VIOLATION),
     }
@@ -633,14 +716,14 @@ fn matrix(level: ProtocolLevel) -> String {
     let mut checked = 0;
     for role in [Role::Initiator, Role::Responder] {
         for st in St::ALL {
-            if !st.exists_for(role) {
+            if !st.exists_for(role) || !st.exists_at(level) {
                 continue;
             }
             let tag = if role == Role::Initiator { "I" } else { "R" };
             let _ = write!(table, "{:<14}", format!("{tag} {}", st.rfc()));
             for code in CommandCode::ALL {
                 let mut rig = reach_at(role, st, level);
-                let expect = expect(st, code, level);
+                let expect = expect(role, st, code, level);
                 check(&mut rig, st, code, &expect, level);
                 checked += 1;
                 let _ = write!(table, "{:>9}", cell(&expect));
@@ -1133,5 +1216,318 @@ fn sfid_from_a_partner_that_may_not_send_gets_sfna_14() {
         assert!(matches!(&sent[..], [Command::Sfna(s)] if s.reason == refused), "{sent:?}");
         assert!(events.is_empty(), "{events:?}");
         assert_in(&rig, St::IdleLi, "still Listener");
+    }
+}
+
+// ------------------------------------------------------------------ secure authentication
+
+fn connected_with_authentication(events: &[Event]) -> bool {
+    matches!(events, [Event::Connected { negotiated, .. }] if negotiated.secure_authentication)
+}
+
+#[test]
+fn secure_authentication_in_the_rfc_order() {
+    // §4.2.4 step by step, each side played by the engine against a scripted peer.
+    let peer_secret = [0x42; 20];
+    let peer_challenge: Vec<u8> =
+        peer_secret.iter().map(|b| b ^ engine_support::GOOD_MASK).collect();
+    let auch_from_peer = Command::Auch(Auch { challenge: Bytes::from(peer_challenge) });
+    let our_answer = |sent: &[Command]| match sent {
+        [Command::Aurp(aurp)] => aurp.response,
+        other => panic!("want AURP: {other:?}"),
+    };
+    let our_challenge = |sent: &[Command]| match sent {
+        [Command::Auch(auch)] => auch.challenge.clone(),
+        other => panic!("want AUCH: {other:?}"),
+    };
+    let expected_auch: Vec<u8> = SECRET.iter().map(|b| b ^ engine_support::GOOD_MASK).collect();
+
+    // Initiator: SSID exchange, SECD; AUCH in, AURP out; SECD in, AUCH out; AURP in:
+    // connected and first Speaker (the queued file's SFID goes out at once).
+    let (mut rig, auth) = auth_rig(Role::Initiator, ProtocolLevel::V2_0, WINDOW);
+    rig.queue_file();
+    let (sent, _) = rig.feed(&Command::Ssrm(Ssrm));
+    assert!(matches!(&sent[..], [Command::Ssid(s)] if s.secure_authentication), "{sent:?}");
+    let (sent, events) = rig.feed(&Command::Ssid(auth_ssid(B)));
+    assert_eq!(sent, [Command::Secd]);
+    assert!(events.is_empty() && rig.s.negotiated().is_none(), "{events:?}");
+    let (sent, events) = rig.feed(&auch_from_peer);
+    assert_eq!(our_answer(&sent), peer_secret, "the challenge decrypted");
+    assert!(events.is_empty());
+    assert_in(&rig, St::WfSecd, "answered");
+    let (sent, _) = rig.feed(&Command::Secd);
+    assert_eq!(our_challenge(&sent), expected_auch);
+    assert_in(&rig, St::WfAurp, "challenged");
+    let (sent, events) = rig.feed(&Command::Aurp(Aurp { response: SECRET }));
+    assert!(connected_with_authentication(&events), "{events:?}");
+    assert_eq!(codes(&sent), [C::Sfid], "the Initiator speaks first");
+    assert_eq!(auth.calls.get(), (1, 1), "one challenge, one decryption");
+
+    // Responder: SSID in, SSID out; SECD in, AUCH out; AURP in, SECD out; AUCH in: AURP
+    // out, connected and Listener.
+    let (mut rig, auth) = auth_rig(Role::Responder, ProtocolLevel::V2_0, WINDOW);
+    rig.queue_file();
+    let (sent, events) = rig.connect_with(auth_ssid(A));
+    assert!(matches!(&sent[..], [Command::Ssid(s)] if s.secure_authentication), "{sent:?}");
+    assert!(events.is_empty());
+    assert_in(&rig, St::WfSecd, "SSIDs exchanged");
+    let (sent, _) = rig.feed(&Command::Secd);
+    assert_eq!(our_challenge(&sent), expected_auch);
+    let (sent, events) = rig.feed(&Command::Aurp(Aurp { response: SECRET }));
+    assert_eq!(sent, [Command::Secd]);
+    assert!(events.is_empty());
+    let (sent, events) = rig.feed(&auch_from_peer);
+    assert_eq!(our_answer(&sent), peer_secret);
+    assert!(connected_with_authentication(&events), "{events:?}");
+    assert_in(&rig, St::IdleLi, "the Responder listens; its file waits for CD");
+    assert_eq!(auth.calls.get(), (1, 1));
+    let (sent, _) = rig.feed(&Command::Cd);
+    assert_eq!(codes(&sent), [C::Sfid]);
+}
+
+#[test]
+fn a_wrong_challenge_response_is_esid_11() {
+    for role in [Role::Initiator, Role::Responder] {
+        let mut rig = reach(role, St::WfAurp);
+        let mut wrong = SECRET;
+        wrong[19] ^= 1;
+        let (sent, events) = rig.feed(&Command::Aurp(Aurp { response: wrong }));
+        assert_ended(&rig, &sent, &events, EsidReason::INVALID_CHALLENGE_RESPONSE, "AURP");
+        assert!(!events.iter().any(|e| matches!(e, Event::Connected { .. })));
+    }
+}
+
+#[test]
+fn ssidauth_must_match_both_ways() {
+    // §9.8 D (P2 & !P8) and G (!P10): ESID 12. We require it, the peer does not (the
+    // other way round is in `ssid_negotiation_failures`).
+    for role in [Role::Initiator, Role::Responder] {
+        let (mut rig, auth) = auth_rig(role, ProtocolLevel::V2_0, WINDOW);
+        let (sent, events) = rig.connect_with(peer_ssid(rig.peer, ProtocolLevel::V2_0, WINDOW));
+        let incompatible = EsidReason::SECURE_AUTHENTICATION_REQUIREMENTS_INCOMPATIBLE;
+        assert_ended(&rig, &sent, &events, incompatible, "SSIDAUTH N against our Y");
+        assert_eq!(auth.calls.get(), (0, 0));
+    }
+    // A peer at 1.4 has no SSIDAUTH: with authentication required, ESID 12 too.
+    let (mut rig, _) = auth_rig(Role::Responder, ProtocolLevel::V2_0, WINDOW);
+    let (sent, events) = rig.connect_with(peer_ssid(A, ProtocolLevel::V1_4, WINDOW));
+    let ended = |r| matches!(&sent[..], [Command::Esid(e)] if e.reason == r);
+    assert!(ended(EsidReason::SECURE_AUTHENTICATION_REQUIREMENTS_INCOMPATIBLE), "{sent:?}");
+    assert!(matches!(events.last(), Some(Event::Closed { .. })));
+}
+
+#[test]
+fn authentication_we_cannot_do_is_esid_12() {
+    let incompatible = EsidReason::SECURE_AUTHENTICATION_REQUIREMENTS_INCOMPATIBLE;
+    // Configured, but no authenticator: the Initiator ends before its SSID goes out...
+    let mut rig = new_rig(Role::Initiator, |c| c.partners[0].secure_authentication = true);
+    let (sent, events) = rig.feed(&Command::Ssrm(Ssrm));
+    assert_ended(&rig, &sent, &events, incompatible, "I: no authenticator");
+    let text = match &sent[..] {
+        [Command::Esid(e)] => e.text.as_str().to_owned(),
+        _ => unreachable!(),
+    };
+    assert!(text.contains("no authenticator"), "{text}");
+    // ... the Responder instead of its SSID.
+    let mut rig = new_rig(Role::Responder, |c| c.partners[0].secure_authentication = true);
+    let (sent, events) = rig.connect_with(auth_ssid(A));
+    assert_ended(&rig, &sent, &events, incompatible, "R: no authenticator");
+
+    // Configured at a level without SSIDAUTH.
+    let (mut rig, _) = auth_rig(Role::Initiator, ProtocolLevel::V1_4, WINDOW);
+    let (sent, events) = rig.feed(&Command::Ssrm(Ssrm));
+    assert_ended(&rig, &sent, &events, incompatible, "I: level 1.4");
+    let (mut rig, _) = auth_rig(Role::Responder, ProtocolLevel::V1_4, WINDOW);
+    let (sent, events) = rig.connect_with(auth_ssid(A));
+    let ended = |r| matches!(&sent[..], [Command::Esid(e)] if e.reason == r);
+    assert!(ended(incompatible), "R: level 1.4: {sent:?}");
+    assert!(matches!(events.last(), Some(Event::Closed { .. })));
+
+    // The authenticator cannot make a challenge (no certificate for the partner, say).
+    for role in [Role::Initiator, Role::Responder] {
+        let mut rig = reach(role, St::WfSecd);
+        let failing = FakeAuthenticator {
+            fail_challenge: Some("no certificate for the partner"),
+            ..FakeAuthenticator::new(SECRET)
+        };
+        rig.s.set_authenticator(failing.boxed());
+        let (sent, events) = rig.feed(&Command::Secd);
+        assert_ended(&rig, &sent, &events, incompatible, "challenge failed");
+        assert!(
+            matches!(&sent[..], [Command::Esid(e)] if e.text.as_str().contains("no certificate")),
+            "{sent:?}"
+        );
+    }
+}
+
+#[test]
+fn one_challenge_per_direction_per_session() {
+    // The only AUCH each side decrypts is the one in WF_AUCH; any later AUCH (or SECD,
+    // AURP) is ESID 02 without touching the authenticator.
+    for role in [Role::Initiator, Role::Responder] {
+        for code in [C::Auch, C::Secd, C::Aurp] {
+            let (mut rig, auth) = auth_rig(role, ProtocolLevel::V2_0, WINDOW);
+            rig.connect_with(auth_ssid(rig.peer));
+            if role == Role::Initiator {
+                rig.feed_code(C::Auch);
+                rig.feed_code(C::Secd);
+                let (_, events) = rig.feed_code(C::Aurp);
+                assert!(connected_with_authentication(&events), "{events:?}");
+            } else {
+                rig.feed_code(C::Secd);
+                rig.feed_code(C::Aurp);
+                let (_, events) = rig.feed_code(C::Auch);
+                assert!(connected_with_authentication(&events), "{events:?}");
+            }
+            assert_eq!(auth.calls.get(), (1, 1));
+            let (sent, events) = rig.feed_code(code);
+            let what = format!("{role:?}: {code} after authentication");
+            assert_ended(&rig, &sent, &events, EsidReason::PROTOCOL_VIOLATION, &what);
+            assert_eq!(auth.calls.get(), (1, 1), "{what}");
+        }
+    }
+    // A second AUCH while the first answer's SECD is awaited (Initiator), and an AUCH
+    // before our own challenge was answered (Responder): ESID 02 as well.
+    for (role, st) in [(Role::Initiator, St::WfSecd), (Role::Responder, St::WfAurp)] {
+        let mut rig = reach(role, st);
+        let (sent, events) = rig.feed_code(C::Auch);
+        let what = format!("{role:?}: AUCH in {}", st.rfc());
+        assert_ended(&rig, &sent, &events, EsidReason::PROTOCOL_VIOLATION, &what);
+    }
+}
+
+#[test]
+fn timeout_while_authenticating() {
+    // §9.9 TIME-OUT in WF_SECD, WF_AUCH, WF_AURP (also a column of the matrix): ESID 09.
+    for role in [Role::Initiator, Role::Responder] {
+        for st in [St::WfSecd, St::WfAuch, St::WfAurp] {
+            let mut rig = reach(role, st);
+            let deadline = rig.s.poll_timeout().unwrap();
+            assert_eq!(deadline, rig.now + rig.s.idle_timeout(), "{role:?} {}", st.rfc());
+            rig.s.handle_timeout(deadline);
+            let (sent, events) = rig.drain();
+            assert_ended(&rig, &sent, &events, EsidReason::TIME_OUT, st.rfc());
+        }
+    }
+}
+
+// ------------------------------------------------------------------ file security
+
+#[test]
+fn sfid_security_fields_against_the_partner_policy() {
+    use oftp2_session::config::{FileSecurityPolicy, ServicePolicy};
+    type Case = (&'static str, fn(&mut FileSecurityPolicy), fn(&mut Sfid), Option<u8>);
+    fn secured(s: &mut Sfid, level: SecurityLevel, suite: CipherSuite) {
+        s.security_level = level;
+        s.cipher_suite = suite;
+        s.enveloping = FileEnveloping::Cms;
+    }
+    let cases: [Case; 9] = [
+        (
+            "suite 07",
+            |_| {},
+            |s| secured(s, SecurityLevel::Encrypted, CipherSuite::new(7).unwrap()),
+            Some(15),
+        ),
+        (
+            "encrypted, no suite",
+            |_| {},
+            |s| secured(s, SecurityLevel::Encrypted, CipherSuite::NONE),
+            Some(15),
+        ),
+        (
+            "suite, no service",
+            |_| {},
+            |s| s.cipher_suite = CipherSuite::AES256_RSA_SHA256,
+            Some(15),
+        ),
+        (
+            "encrypted refused",
+            |p| p.encryption = ServicePolicy::Refused,
+            |s| secured(s, SecurityLevel::Encrypted, CipherSuite::AES256_RSA_SHA256),
+            Some(16),
+        ),
+        ("unencrypted refused", |p| p.encryption = ServicePolicy::Required, |_| {}, Some(17)),
+        (
+            "compressed refused",
+            |p| p.compression = ServicePolicy::Refused,
+            |s| {
+                s.compression = FileCompression::Zlib;
+                s.enveloping = FileEnveloping::Cms;
+            },
+            Some(18),
+        ),
+        (
+            "signed refused",
+            |p| p.signing = ServicePolicy::Refused,
+            |s| secured(s, SecurityLevel::Signed, CipherSuite::AES256_RSA_SHA512),
+            Some(19),
+        ),
+        ("unsigned refused", |p| p.signing = ServicePolicy::Required, |_| {}, Some(20)),
+        (
+            "all required, all there",
+            |p| {
+                p.encryption = ServicePolicy::Required;
+                p.signing = ServicePolicy::Required;
+                p.compression = ServicePolicy::Required;
+            },
+            |s| {
+                secured(s, SecurityLevel::EncryptedAndSigned, CipherSuite::AES256_RSA_SHA256);
+                s.compression = FileCompression::Zlib;
+            },
+            None,
+        ),
+    ];
+    for role in [Role::Initiator, Role::Responder] {
+        for (what, policy, alter, reason) in cases {
+            let mut rig = new_rig(role, |c| policy(&mut c.partners[0].file_security));
+            rig.connect_with(peer_ssid(rig.peer, ProtocolLevel::V2_0, WINDOW));
+            let mut file = sfid(rig.peer, rig.us);
+            alter(&mut file);
+            let (sent, events) = rig.feed(&Command::Sfid(file));
+            let context = format!("{role:?}: {what}");
+            match reason {
+                Some(reason) => {
+                    assert!(
+                        matches!(&sent[..], [Command::Sfna(s)]
+                            if s.reason.value() == reason && !s.retry && !s.text.is_empty()),
+                        "{context}: {sent:?}"
+                    );
+                    assert!(events.is_empty(), "{context}: not shown to the application");
+                    assert_in(&rig, St::IdleLi, &context);
+                }
+                None => {
+                    assert!(sent.is_empty(), "{context}: {sent:?}");
+                    assert_eq!(names(&events), ["StartFileRequest"], "{context}");
+                    assert_in(&rig, St::Opip, &context);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn efna_21_22_23_at_efid_then_the_nerp() {
+    // §5.3.10: a completed secured file the application cannot verify, decrypt or
+    // decompress is refused at EFID; its NERP (§5.3.14, queued by the driver) goes out
+    // when the peer next gives us the turn.
+    for role in [Role::Initiator, Role::Responder] {
+        for reason in [
+            EfnaReason::INVALID_FILE_SIGNATURE,
+            EfnaReason::FILE_DECRYPTION_FAILURE,
+            EfnaReason::FILE_DECOMPRESSION_FAILURE,
+        ] {
+            let mut rig = reach(role, St::Clip);
+            rig.s.queue_receipt(Token(5), Receipt::Nerp(nerp(rig.us, rig.peer)));
+            rig.s.file_closed(Err((reason, "the signature does not verify".into()))).unwrap();
+            let (sent, _) = rig.drain();
+            assert!(
+                matches!(&sent[..], [Command::Efna(e)] if e.reason == reason),
+                "{role:?} {reason}: {sent:?}"
+            );
+            assert_in(&rig, St::IdleLi, "refused at EFID");
+            let (sent, _) = rig.feed(&Command::Cd);
+            assert_eq!(codes(&sent), [C::Nerp], "{role:?} {reason}");
+        }
     }
 }

@@ -39,6 +39,8 @@ fn partner(peer: &str, own: &str, transport: Transport, address: Option<String>)
         text_lines: TextLineHandling::KeepCrLf,
         address,
         transport,
+        secure_authentication: false,
+        file_security: Default::default(),
     }
 }
 

@@ -150,6 +150,8 @@ impl ProfileBuilder {
                 roots: self.roots.clone(),
                 require_client_certificate: false,
             },
+            secure_authentication: false,
+            file_security: Default::default(),
         };
         let mut config = Config::new(self.company.odette_id());
         config.level = params::PROTOCOL_LEVEL;

@@ -216,6 +216,8 @@ fn node(
             roots: Vec::new(),
             require_client_certificate,
         },
+        secure_authentication: false,
+        file_security: Default::default(),
     });
     let store = FsStore::open(dir, own_id)?;
     Ok(Node::new(Arc::new(config), Arc::new(store)))

@@ -28,10 +28,42 @@
 //! (§9.9 has no ESID there); and every command that is not valid in the state, the X
 //! and F cells of §9.8 included, is answered with ESID 02.
 //!
-//! Secure authentication (SECD, AUCH, AURP) is not offered yet: a peer that requires it
-//! is refused with ESID 12, as §9.8 (predicates P8, P10) prescribes for a mismatch.
+//! # Secure authentication
+//!
+//! When a partner is configured with [`Partner::secure_authentication`] our SSIDAUTH is
+//! `Y`, and both SSIDs must agree (§9.8 P8, P10), else ESID 12. Then, before the session
+//! is reported [`Event::Connected`], the engine runs §4.2.4 in the RFC's order (states
+//! WF_SECD, WF_AUCH, WF_AURP of §9.3): the Initiator sends SECD, the Responder AUCH, the
+//! Initiator AURP; the Responder checks it and sends SECD, the Initiator AUCH, the
+//! Responder AURP and becomes Listener (IDLELI, F_CONNECT_IND); the Initiator checks that
+//! AURP and becomes the first Speaker (IDLESP, F_CONNECT_CF), as it is without
+//! authentication. The difference: without it the Responder's SSID is the last word of
+//! the Start Session phase; with it, the Responder's AURP is, and each side is reported
+//! connected only once the other has proved its identity (the Responder, which answers
+//! last, only once its own check passed and its answer left).
+//!
+//! The cryptography is the application's ([`SecureAuthentication`], given with
+//! [`Session::set_authenticator`]). An AURP that does not match ends the session with
+//! ESID 11; a challenge the authenticator cannot make with ESID 12; SECD, AUCH or AURP
+//! anywhere else (a second AUCH included) with ESID 02. A partner configured for
+//! secure authentication while the session has no authenticator, or at a level below
+//! 2.0, is refused with ESID 12 before our SSID goes out (Initiator) or instead of it
+//! (Responder). The idle timeout applies while waiting, as everywhere.
+//!
+//! # File security
+//!
+//! An incoming SFID whose SFIDSEC, SFIDCIPH, SFIDCOMP and SFIDSIGN do not fit the
+//! partner's [`FileSecurityPolicy`](crate::config::FileSecurityPolicy) is answered with
+//! SFNA 15-20 (retry `N`) by the engine itself ([`check_file_security`]); the application
+//! sees only the SFIDs that fit. A signed, compressed or encrypted file (or one with
+//! SFIDENV `1`) travels as U whatever SFIDFMT says ([`settings_for`], [`is_secured`]):
+//! its octets are the protected form, restart counts 1 KiB blocks of it and EFID counts
+//! it. At EFID the application may still refuse such a file with EFNA 21-23 (signature,
+//! decryption, decompression) through [`Session::file_closed`].
 
+mod authentication;
 mod event;
+mod file_security;
 mod negotiate;
 
 use std::collections::VecDeque;
@@ -39,7 +71,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use oftp2_codec::command::{Efid, Efna, Efpa, Esid, Sfna, Sfpa, Ssid, Ssrm};
+use oftp2_codec::command::{Auch, Aurp, Efid, Efna, Efpa, Esid, Sfna, Sfpa, Ssid, Ssrm};
 use oftp2_codec::fields::{FileCompression, FileEnveloping};
 use oftp2_codec::fields::{RecordFormat, RestartPosition, SecurityLevel, Utf8Text};
 use oftp2_codec::reason::{EfnaReason, EsidReason, SfnaReason};
@@ -49,7 +81,9 @@ use oftp2_codec::record::{
 use oftp2_codec::{Command, ProtocolLevel};
 use tracing::{debug, trace};
 
+pub use authentication::SecureAuthentication;
 pub use event::{Event, Receipt, Role, SessionEnd, Token};
+pub use file_security::{check_file_security, FileSecurityRefusal};
 pub use negotiate::Negotiated;
 
 use crate::config::{Config, Partner};
@@ -100,6 +134,13 @@ struct Receiving {
     failed: Option<RecordError>,
 }
 
+/// The Start Session phase's outcome, held while secure authentication runs.
+#[derive(Debug)]
+struct Handshake {
+    negotiated: Negotiated,
+    peer: Ssid,
+}
+
 /// The states of §9.3 this engine distinguishes.
 #[derive(Debug)]
 enum State {
@@ -109,6 +150,14 @@ enum State {
     InitiatorWaitSsid(Box<Ssid>),
     /// A_NC_ONLY: Responder waiting for the Initiator's SSID.
     ResponderWaitSsid,
+    /// WF_SECD: waiting for the peer's SECD (Responder after its SSID, Initiator after
+    /// its AURP).
+    AuthWaitSecd(Box<Handshake>),
+    /// WF_AUCH: SECD sent (Initiator after the SSIDs, Responder after a good AURP),
+    /// waiting for the peer's AUCH.
+    AuthWaitAuch(Box<Handshake>),
+    /// WF_AURP: AUCH sent, waiting for the AURP that must hold these 20 octets.
+    AuthWaitAurp(Box<Handshake>, [u8; 20]),
     /// IDLESP (`peer_released` false) and IDLESPCD (true: the peer gave us the turn
     /// with an unsolicited CD, so we may end the session).
     Speaker { peer_released: bool },
@@ -143,6 +192,9 @@ impl State {
             State::InitiatorWaitSsrm => "waiting for SSRM",
             State::InitiatorWaitSsid(_) => "waiting for the Responder's SSID",
             State::ResponderWaitSsid => "waiting for the Initiator's SSID",
+            State::AuthWaitSecd(_) => "waiting for SECD",
+            State::AuthWaitAuch(_) => "waiting for AUCH",
+            State::AuthWaitAurp(..) => "waiting for AURP",
             State::Speaker { .. } => "Speaker",
             State::WaitSfpa(_) => "waiting for SFPA",
             State::Sending(_) => "sending a file",
@@ -174,6 +226,8 @@ pub struct Session {
     receipts: VecDeque<(Token, Receipt)>,
     /// An extra admission check of the identified partner (its TLS certificate).
     admission: Option<Admission>,
+    /// The cryptography of secure authentication, if this session may use it.
+    authenticator: Option<Box<dyn SecureAuthentication>>,
 }
 
 /// An extra check a Responder makes of a partner that SSID identified (code and
@@ -224,12 +278,21 @@ impl Session {
             outgoing: VecDeque::new(),
             receipts: VecDeque::new(),
             admission: None,
+            authenticator: None,
         }
     }
 
     /// Sets the Responder's extra admission check of identified partners.
     pub fn set_admission(&mut self, admission: Admission) {
         self.admission = Some(admission);
+    }
+
+    /// Gives the session the cryptography of secure authentication (§4.2.3), needed with
+    /// a partner configured with [`Partner::secure_authentication`] (without it such a
+    /// session ends with ESID 12). Set it before the first input: an Initiator uses it
+    /// for its SSID, a Responder once the Initiator's SSID names the partner.
+    pub fn set_authenticator(&mut self, authenticator: Box<dyn SecureAuthentication>) {
+        self.authenticator = Some(authenticator);
     }
 
     /// Our role.
@@ -335,6 +398,15 @@ impl Session {
                 self.initiator_negotiated(&offered, theirs)
             }
             (State::ResponderWaitSsid, Command::Ssid(theirs)) => self.responder_negotiated(theirs),
+
+            // Secure authentication (§9.8 I, J, K).
+            (State::AuthWaitAuch(handshake), Command::Auch(auch)) => {
+                self.answer_challenge(handshake, &auch)
+            }
+            (State::AuthWaitSecd(handshake), Command::Secd) => self.send_challenge(handshake),
+            (State::AuthWaitAurp(handshake, expected), Command::Aurp(aurp)) => {
+                self.check_response(handshake, &aurp, &expected)
+            }
 
             // Speaker (§9.10, §9.11).
             (State::WaitSfpa(out), Command::Sfpa(sfpa)) => self.file_accepted(*out, sfpa),
@@ -658,6 +730,10 @@ impl Session {
         let Some(partner) = self.partner.clone() else {
             return State::Closed;
         };
+        if let Err(refusal) = self.can_authenticate(&partner, self.config.level) {
+            self.end_local(refusal.reason, &refusal.text);
+            return State::Closed;
+        }
         let (buffer, credit) = negotiate::offer(&self.config, &partner);
         let ssid = negotiate::our_ssid(
             &self.config,
@@ -677,6 +753,12 @@ impl Session {
             return State::Closed;
         };
         match negotiate::as_initiator(&partner, offered, &theirs) {
+            Ok(negotiated) if negotiated.secure_authentication => {
+                // §9.8 D (P2 & P8 & P11): SECD, WF_AUCH.
+                self.level = negotiated.level;
+                self.send(Command::Secd);
+                State::AuthWaitAuch(Box::new(Handshake { negotiated, peer: theirs }))
+            }
             Ok(negotiated) => {
                 self.connected(negotiated, theirs);
                 State::Speaker { peer_released: false }
@@ -700,12 +782,22 @@ impl Session {
             self.end_local(reason, &text);
             return State::Closed;
         }
-        match negotiate::as_responder(&self.config, &partner, &theirs) {
+        let mut agreed = negotiate::as_responder(&self.config, &partner, &theirs);
+        if let Ok((negotiated, _)) = &agreed {
+            if let Err(refusal) = self.can_authenticate(&partner, negotiated.level) {
+                agreed = Err(refusal);
+            }
+        }
+        match agreed {
             Ok((negotiated, answer)) => {
                 self.partner = Some(partner);
                 // The answer goes out in the agreed level's layout.
                 self.level = negotiated.level;
                 self.send(Command::Ssid(answer));
+                if negotiated.secure_authentication {
+                    // §9.8 G (P2 & P9 & P10): SSID, WF_SECD.
+                    return State::AuthWaitSecd(Box::new(Handshake { negotiated, peer: theirs }));
+                }
                 self.connected(negotiated, theirs);
                 State::Listener { released: false }
             }
@@ -714,6 +806,107 @@ impl Session {
                 self.level = self.config.level.negotiate(theirs.level);
                 self.end_local(refusal.reason, &refusal.text);
                 State::Closed
+            }
+        }
+    }
+
+    /// Whether secure authentication with `partner`, if configured, can run at `level`
+    /// in this session (§9.8 P8/P10 on our side): ESID 12 if not.
+    fn can_authenticate(
+        &self,
+        partner: &Partner,
+        level: ProtocolLevel,
+    ) -> Result<(), negotiate::Refusal> {
+        let refuse = |text: String| negotiate::Refusal {
+            reason: EsidReason::SECURE_AUTHENTICATION_REQUIREMENTS_INCOMPATIBLE,
+            text,
+        };
+        if !partner.secure_authentication {
+            Ok(())
+        } else if self.authenticator.is_none() {
+            Err(refuse(format!(
+                "secure authentication is configured for {} but this location cannot \
+                 authenticate (no authenticator)",
+                partner.odette_id
+            )))
+        } else if !level.has_security() {
+            Err(refuse(format!(
+                "secure authentication with {} needs protocol level 2.0, not {level}",
+                partner.odette_id
+            )))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// WF_SECD and SECD (§9.8 J): our challenge goes out in AUCH.
+    fn send_challenge(&mut self, handshake: Box<Handshake>) -> State {
+        let challenge = match (self.partner.as_ref(), self.authenticator.as_mut()) {
+            (Some(partner), Some(authenticator)) => authenticator.challenge(partner),
+            _ => Err("no authenticator".to_owned()),
+        };
+        let incompatible = EsidReason::SECURE_AUTHENTICATION_REQUIREMENTS_INCOMPATIBLE;
+        let (challenge, expected) = match challenge {
+            Ok(made) => made,
+            Err(why) => {
+                self.end_local(incompatible, &format!("cannot challenge the peer: {why}"));
+                return State::Closed;
+            }
+        };
+        let auch = Command::Auch(Auch { challenge: Bytes::from(challenge) });
+        if let Err(error) = self.try_send(&auch) {
+            self.end_local(incompatible, &format!("cannot send the challenge: {error}"));
+            return State::Closed;
+        }
+        State::AuthWaitAurp(handshake, expected)
+    }
+
+    /// WF_AUCH and AUCH (§9.8 I): the answer goes out in AURP; the Initiator waits for
+    /// the Responder's SECD (P5), the Responder is authenticated both ways and Listener.
+    fn answer_challenge(&mut self, handshake: Box<Handshake>, auch: &Auch) -> State {
+        let response = match (self.partner.as_ref(), self.authenticator.as_mut()) {
+            (Some(partner), Some(authenticator)) => authenticator.answer(partner, &auch.challenge),
+            _ => {
+                let incompatible = EsidReason::SECURE_AUTHENTICATION_REQUIREMENTS_INCOMPATIBLE;
+                self.end_local(incompatible, "no authenticator to answer the challenge");
+                return State::Closed;
+            }
+        };
+        self.send(Command::Aurp(Aurp { response }));
+        match self.role {
+            Role::Initiator => State::AuthWaitSecd(handshake),
+            Role::Responder => {
+                let Handshake { negotiated, peer } = *handshake;
+                self.connected(negotiated, peer);
+                State::Listener { released: false }
+            }
+        }
+    }
+
+    /// WF_AURP and AURP (§9.8 K): the Responder sends SECD (P7), the Initiator is
+    /// authenticated both ways and the first Speaker (P6); a wrong answer is ESID 11.
+    fn check_response(
+        &mut self,
+        handshake: Box<Handshake>,
+        aurp: &Aurp,
+        expected: &[u8; 20],
+    ) -> State {
+        if !authentication::response_matches(aurp, expected) {
+            self.end_local(
+                EsidReason::INVALID_CHALLENGE_RESPONSE,
+                "the AURP does not hold the challenge we sent",
+            );
+            return State::Closed;
+        }
+        match self.role {
+            Role::Responder => {
+                self.send(Command::Secd);
+                State::AuthWaitAuch(handshake)
+            }
+            Role::Initiator => {
+                let Handshake { negotiated, peer } = *handshake;
+                self.connected(negotiated, peer);
+                State::Speaker { peer_released: false }
             }
         }
     }
@@ -750,6 +943,17 @@ impl Session {
                 "SFIDREST > 0 but restart was not agreed",
             );
             return State::Closed;
+        }
+        let policy = self.partner.as_ref().map(|p| check_file_security(&p.file_security, &sfid));
+        if let Some(Err(refusal)) = policy {
+            debug!(file = %sfid.dataset_name, reason = %refusal.reason, text = refusal.text,
+                   "file refused by the partner's file security policy");
+            self.send(Command::Sfna(Sfna {
+                reason: refusal.reason,
+                retry: false,
+                text: text(&refusal.text),
+            }));
+            return State::Listener { released: false };
         }
         self.events.push_back(Event::StartFileRequest { sfid: Box::new(sfid.clone()) });
         State::WaitStartAnswer(Box::new(sfid))

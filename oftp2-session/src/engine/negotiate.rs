@@ -24,7 +24,8 @@ pub struct Negotiated {
     pub we_send: bool,
     /// Whether we may receive files in this session.
     pub we_receive: bool,
-    /// Secure authentication (both must agree; this engine does not offer it yet).
+    /// Secure authentication (SSIDAUTH): both said `Y`, and SECD, AUCH and AURP were
+    /// exchanged before the session was reported connected.
     pub secure_authentication: bool,
 }
 
@@ -49,7 +50,8 @@ pub(crate) fn our_mode(config: &Config, partner: &Partner) -> SendReceive {
     }
 }
 
-/// The SSID we send to `partner`, offering `level`, `buffer_size`, `credit`.
+/// The SSID we send to `partner`, offering `level`, `buffer_size`, `credit`; SSIDAUTH as
+/// the partner is configured (the layouts before 2.0 have no SSIDAUTH).
 pub(crate) fn our_ssid(
     config: &Config,
     partner: &Partner,
@@ -69,7 +71,7 @@ pub(crate) fn our_ssid(
         restart,
         special_logic: false,
         credit,
-        secure_authentication: false,
+        secure_authentication: partner.secure_authentication && level.has_security(),
         user_data: UserData::EMPTY,
     }
 }
@@ -102,10 +104,18 @@ pub(crate) fn as_responder(
     partner: &Partner,
     theirs: &Ssid,
 ) -> Result<(Negotiated, Ssid), Refusal> {
-    if theirs.secure_authentication {
+    if theirs.secure_authentication != partner.secure_authentication {
+        // §9.8 G, !P10.
+        let (asked, configured) = match theirs.secure_authentication {
+            true => ("Y", "not configured"),
+            false => ("N", "required"),
+        };
         return Err(refuse(
             EsidReason::SECURE_AUTHENTICATION_REQUIREMENTS_INCOMPATIBLE,
-            "secure authentication is not supported here",
+            format!(
+                "SSIDAUTH {asked}, but secure authentication is {configured} for {}",
+                partner.odette_id
+            ),
         ));
     }
     if theirs.level.value() == 0 {
@@ -132,7 +142,7 @@ pub(crate) fn as_responder(
         restart,
         we_send: mine.can_send() && theirs.send_receive.can_receive(),
         we_receive: mine.can_receive() && theirs.send_receive.can_send(),
-        secure_authentication: false,
+        secure_authentication: partner.secure_authentication,
     };
     let answer = our_ssid(config, partner, level, buffer_size, credit, compression, restart);
     Ok((negotiated, answer))
@@ -195,6 +205,6 @@ pub(crate) fn as_initiator(
         restart: offered.restart && theirs.restart,
         we_send: offered.send_receive.can_send() && theirs.send_receive.can_receive(),
         we_receive: offered.send_receive.can_receive() && theirs.send_receive.can_send(),
-        secure_authentication: false,
+        secure_authentication: offered.secure_authentication,
     })
 }

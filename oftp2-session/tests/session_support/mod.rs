@@ -53,6 +53,8 @@ pub fn partner(peer: &str, own: &str, transport: Transport, address: Option<Stri
         text_lines: TextLineHandling::KeepCrLf,
         address,
         transport,
+        secure_authentication: false,
+        file_security: Default::default(),
     }
 }
 

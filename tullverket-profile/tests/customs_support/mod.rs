@@ -188,6 +188,8 @@ impl Customs {
                 roots: Vec::new(),
                 require_client_certificate: false,
             },
+            secure_authentication: false,
+            file_security: Default::default(),
         });
         let store = FsStore::open(dir.path(), params::customs_odette_id()).unwrap();
         let node = Node::new(Arc::new(config), Arc::new(store));
