@@ -1,6 +1,10 @@
 //! Two engines talking to each other in memory, with a simulated clock: whole sessions,
-//! negotiation at each level, restart, credit, refusals and the end of sessions.
+//! negotiation at each level, restart, credit, refusals and the end of sessions; secure
+//! authentication (with a deterministic fake authenticator) and secured files, which
+//! travel as U.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a panic is a failure
+
+mod engine_support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +18,8 @@ use oftp2_codec::record::{file_size, Counts, TextLines};
 use oftp2_codec::{Command, ProtocolLevel};
 use oftp2_session::config::{Config, Partner, TextLineHandling};
 use oftp2_session::engine::{settings_for, Event, Receipt, Session, SessionEnd, Token};
+
+use engine_support::FakeAuthenticator;
 
 const A: &str = "O0013000000000000001";
 const B: &str = "O0013000000000000002";
@@ -198,6 +204,8 @@ struct Pair {
     now: Instant,
     /// Stop delivering after this many buffers (a cut connection).
     cut_after: Option<usize>,
+    /// Deliver nothing after this many buffers, with the connection open (a silent peer).
+    silent_after: Option<usize>,
     delivered: usize,
     trace: Vec<(char, Command)>,
 }
@@ -213,6 +221,7 @@ impl Pair {
             resp_app,
             now,
             cut_after: None,
+            silent_after: None,
             delivered: 0,
             trace: Vec::new(),
         }
@@ -228,9 +237,33 @@ impl Pair {
         }
     }
 
+    /// Both sides configured for secure authentication with these authenticators.
+    fn authenticated(
+        init_cfg: &Arc<Config>,
+        resp_cfg: &Arc<Config>,
+        init_auth: &FakeAuthenticator,
+        resp_auth: &FakeAuthenticator,
+        init_app: App,
+        resp_app: App,
+    ) -> Self {
+        let with_auth = |cfg: &Arc<Config>| {
+            let mut cfg = (**cfg).clone();
+            cfg.partners[0].secure_authentication = true;
+            Arc::new(cfg)
+        };
+        let mut pair = Pair::new(with_auth(init_cfg), with_auth(resp_cfg), init_app, resp_app);
+        pair.initiator.set_authenticator(init_auth.boxed());
+        pair.responder.set_authenticator(resp_auth.boxed());
+        pair
+    }
+
     /// Runs until both sides are closed and quiet; returns false if the step limit hit.
     fn run(&mut self) -> bool {
-        for _ in 0..100_000 {
+        self.run_steps(100_000)
+    }
+
+    fn run_steps(&mut self, steps: usize) -> bool {
+        for _ in 0..steps {
             self.now += Duration::from_millis(1);
             self.init_app.handle(&mut self.initiator);
             self.resp_app.handle(&mut self.responder);
@@ -263,6 +296,9 @@ impl Pair {
             self.init_app.handle(&mut self.initiator);
             self.resp_app.handle(&mut self.responder);
             return false;
+        }
+        if self.silent_after.is_some_and(|n| self.delivered >= n) {
+            return true;
         }
         self.delivered += 1;
         self.trace.push((
@@ -655,4 +691,221 @@ fn speaker_refuses_an_sfpa_beyond_its_restart_position() {
         matches!(sent.last(), Some(Command::Esid(e)) if e.reason == EsidReason::PROTOCOL_VIOLATION),
         "{sent:?}"
     );
+}
+
+// ------------------------------------------------------------------ secure authentication
+
+#[test]
+fn secure_authentication_then_files_both_ways() {
+    let (init_auth, resp_auth) = (FakeAuthenticator::new([1; 20]), FakeAuthenticator::new([2; 20]));
+    let there = data(3_000, 1);
+    let back = data(2_000, 2);
+    let mut pair = Pair::authenticated(
+        &config(A, B, ProtocolLevel::V2_0, 2048, 7),
+        &config(B, A, ProtocolLevel::V2_0, 2048, 7),
+        &init_auth,
+        &resp_auth,
+        App::sender(vec![(Token(1), there.clone())]),
+        App::sender(vec![(Token(9), back.clone())]),
+    );
+    pair.queue(&[(Token(1), sfid("THERE", A, B, RecordFormat::Unstructured, 0, there.len(), 1))]);
+    let back_sfid = sfid("BACK", B, A, RecordFormat::Unstructured, 0, back.len(), 2);
+    let settings = settings_for(&back_sfid, TextLines::KeepCrLf);
+    pair.responder.queue_file(Token(9), back_sfid, settings);
+    assert!(pair.run());
+
+    // §4.2.4 in order; then the Initiator, first Speaker, sends its file.
+    let codes = pair.codes();
+    assert!(
+        codes.starts_with(
+            "R:SSRM I:SSID R:SSID I:SECD R:AUCH I:AURP R:SECD I:AUCH R:AURP I:SFID R:SFPA"
+        ),
+        "{codes}"
+    );
+    assert!(pair.initiator.negotiated().unwrap().secure_authentication);
+    assert!(pair.responder.negotiated().unwrap().secure_authentication);
+    assert_eq!(pair.resp_app.received[0].1, there);
+    assert_eq!(pair.init_app.received[0].1, back);
+    assert!(pair.init_app.end.as_ref().unwrap().is_normal(), "{:?}", pair.init_app.end);
+    assert!(pair.resp_app.end.as_ref().unwrap().is_normal(), "{:?}", pair.resp_app.end);
+    // Each side made one challenge and decrypted one.
+    assert_eq!(init_auth.calls.get(), (1, 1));
+    assert_eq!(resp_auth.calls.get(), (1, 1));
+}
+
+#[test]
+fn a_wrong_key_fails_authentication_with_esid_11() {
+    let wrong = EsidReason::INVALID_CHALLENGE_RESPONSE;
+    // The Initiator cannot decrypt: the Responder refuses its AURP.
+    let mut pair = Pair::authenticated(
+        &config(A, B, ProtocolLevel::V2_0, 2048, 7),
+        &config(B, A, ProtocolLevel::V2_0, 2048, 7),
+        &FakeAuthenticator::wrong_key([1; 20]),
+        &FakeAuthenticator::new([2; 20]),
+        App::default(),
+        App::default(),
+    );
+    assert!(pair.run());
+    assert_eq!(pair.codes(), "R:SSRM I:SSID R:SSID I:SECD R:AUCH I:AURP R:ESID");
+    assert!(matches!(pair.resp_app.end, Some(SessionEnd::Local { reason, .. }) if reason == wrong));
+    assert!(
+        matches!(pair.init_app.end, Some(SessionEnd::Remote { reason, .. }) if reason == wrong)
+    );
+    assert!(pair.initiator.negotiated().is_none() && pair.responder.negotiated().is_none());
+
+    // The Responder cannot decrypt: the Initiator refuses the last AURP.
+    let mut pair = Pair::authenticated(
+        &config(A, B, ProtocolLevel::V2_0, 2048, 7),
+        &config(B, A, ProtocolLevel::V2_0, 2048, 7),
+        &FakeAuthenticator::new([1; 20]),
+        &FakeAuthenticator::wrong_key([2; 20]),
+        App::default(),
+        App::default(),
+    );
+    assert!(pair.run());
+    let codes = pair.codes();
+    assert_eq!(codes, "R:SSRM I:SSID R:SSID I:SECD R:AUCH I:AURP R:SECD I:AUCH R:AURP I:ESID");
+    assert!(matches!(pair.init_app.end, Some(SessionEnd::Local { reason, .. }) if reason == wrong));
+    assert!(
+        matches!(pair.resp_app.end, Some(SessionEnd::Remote { reason, .. }) if reason == wrong)
+    );
+}
+
+#[test]
+fn ssidauth_mismatch_ends_with_esid_12() {
+    let incompatible = EsidReason::SECURE_AUTHENTICATION_REQUIREMENTS_INCOMPATIBLE;
+    for initiator_wants_it in [true, false] {
+        let mut init_cfg = (*config(A, B, ProtocolLevel::V2_0, 2048, 7)).clone();
+        let mut resp_cfg = (*config(B, A, ProtocolLevel::V2_0, 2048, 7)).clone();
+        init_cfg.partners[0].secure_authentication = initiator_wants_it;
+        resp_cfg.partners[0].secure_authentication = !initiator_wants_it;
+        let mut pair =
+            Pair::new(Arc::new(init_cfg), Arc::new(resp_cfg), App::default(), App::default());
+        pair.initiator.set_authenticator(FakeAuthenticator::new([1; 20]).boxed());
+        pair.responder.set_authenticator(FakeAuthenticator::new([2; 20]).boxed());
+        assert!(pair.run());
+        assert_eq!(pair.codes(), "R:SSRM I:SSID R:ESID", "Initiator Y: {initiator_wants_it}");
+        assert!(
+            matches!(&pair.resp_app.end, Some(SessionEnd::Local { reason, .. }) if *reason == incompatible),
+            "{:?}",
+            pair.resp_app.end
+        );
+    }
+}
+
+#[test]
+fn a_silent_peer_during_authentication_times_out() {
+    let mut pair = Pair::authenticated(
+        &config(A, B, ProtocolLevel::V2_0, 2048, 7),
+        &config(B, A, ProtocolLevel::V2_0, 2048, 7),
+        &FakeAuthenticator::new([1; 20]),
+        &FakeAuthenticator::new([2; 20]),
+        App::default(),
+        App::default(),
+    );
+    // SSRM, SSID, SSID and SECD arrive; the Responder's AUCH is lost.
+    pair.silent_after = Some(4);
+    assert!(!pair.run_steps(50));
+    assert_eq!(pair.initiator.state_name(), "waiting for AUCH");
+    assert_eq!(pair.responder.state_name(), "waiting for AURP");
+    for session in [&mut pair.initiator, &mut pair.responder] {
+        let deadline = session.poll_timeout().unwrap();
+        session.handle_timeout(deadline);
+        let esid =
+            Command::from_exchange_buffer(session.poll_transmit().unwrap(), ProtocolLevel::V2_0)
+                .unwrap();
+        assert!(matches!(esid, Command::Esid(e) if e.reason == EsidReason::TIME_OUT));
+        assert!(session.is_closed());
+    }
+}
+
+// ------------------------------------------------------------------ secured files
+
+/// A file announced as signed (SFIDSEC 02, suite 04, CMS envelope) in `format`.
+fn signed(mut file: Sfid, original: usize) -> Sfid {
+    file.security_level = SecurityLevel::Signed;
+    file.cipher_suite = CipherSuite::AES256_RSA_SHA256;
+    file.enveloping = FileEnveloping::Cms;
+    file.original_file_size = file_size(original as u64);
+    file
+}
+
+#[test]
+fn a_secured_v_file_travels_as_u_and_restarts_in_blocks() {
+    // The protected octets of a signed V file: not V records (as records, the first two
+    // octets would announce a record far above SFIDLRECL).
+    let body = data(80 * 1000, 9);
+    let file = signed(sfid("SIGNED.V", A, B, RecordFormat::Variable, 1000, body.len(), 1), 70_000);
+    let run = |pair: &mut Pair| {
+        pair.queue(&[(Token(1), file.clone())]);
+        pair.run()
+    };
+    let mut pair = Pair::new(
+        config(A, B, ProtocolLevel::V2_0, 1024, 3),
+        config(B, A, ProtocolLevel::V2_0, 1024, 3),
+        App::sender(vec![(Token(1), body.clone())]),
+        App::default(),
+    );
+    pair.cut_after = Some(40);
+    run(&mut pair);
+    let partial = pair.resp_app.partial.clone();
+    let kept = partial["SIGNED.V"].len();
+    assert!(kept > 2048 && kept < body.len(), "{kept}");
+
+    // The next session resumes at the whole 1 KiB blocks the receiver kept (SFIDREST and
+    // SFPAACNT count blocks, not records, §5.3.3).
+    let resp_app = App { partial, ..App::default() };
+    let mut pair = Pair::new(
+        config(A, B, ProtocolLevel::V2_0, 1024, 3),
+        config(B, A, ProtocolLevel::V2_0, 1024, 3),
+        App::sender(vec![(Token(1), body.clone())]),
+        resp_app,
+    );
+    pair.queue(&[(
+        Token(1),
+        Sfid { restart_position: RestartPosition::new(1_000).unwrap(), ..file.clone() },
+    )]);
+    assert!(pair.run());
+    let (received_sfid, received) = &pair.resp_app.received[0];
+    assert_eq!(received, &body, "the protected octets, as they were");
+    assert_eq!(received_sfid.format, RecordFormat::Variable, "SFIDFMT keeps the original format");
+    assert_eq!(received_sfid.original_file_size, file_size(70_000), "SFIDOSIZ");
+    let sfpa = pair.trace.iter().find_map(|(_, c)| match c {
+        Command::Sfpa(s) => Some(s.answer_count.get()),
+        _ => None,
+    });
+    assert_eq!(sfpa, Some(kept as u64 / 1024), "blocks of the transmitted file");
+    let efid = pair.trace.iter().find_map(|(_, c)| match c {
+        Command::Efid(e) => Some((e.record_count.get(), e.unit_count.get())),
+        _ => None,
+    });
+    assert_eq!(efid, Some((0, body.len() as u64)), "EFID counts octets of the transmitted file");
+    assert!(pair.init_app.end.as_ref().unwrap().is_normal());
+}
+
+#[test]
+fn an_unsecured_v_file_travels_as_records() {
+    // The same V file unsecured: its local form has §6.5 length prefixes, and it travels
+    // as records (EFIDRCNT counts them, SFPAACNT would too).
+    let records: Vec<Vec<u8>> = (0..50).map(|n| data(10 + n * 7, n as u8)).collect();
+    let local: Vec<u8> = records
+        .iter()
+        .flat_map(|r| (r.len() as u16).to_be_bytes().into_iter().chain(r.iter().copied()))
+        .collect();
+    let file = sfid("PLAIN.V", A, B, RecordFormat::Variable, 1000, local.len(), 1);
+    let mut pair = Pair::new(
+        config(A, B, ProtocolLevel::V2_0, 1024, 3),
+        config(B, A, ProtocolLevel::V2_0, 1024, 3),
+        App::sender(vec![(Token(1), local.clone())]),
+        App::default(),
+    );
+    pair.queue(&[(Token(1), file)]);
+    assert!(pair.run());
+    assert_eq!(pair.resp_app.received[0].1, local, "stored with its prefixes again");
+    let efid = pair.trace.iter().find_map(|(_, c)| match c {
+        Command::Efid(e) => Some((e.record_count.get(), e.unit_count.get())),
+        _ => None,
+    });
+    let octets: usize = records.iter().map(Vec::len).sum();
+    assert_eq!(efid, Some((50, octets as u64)), "records and their octets, without prefixes");
 }
