@@ -168,6 +168,9 @@ where
 }
 
 /// [`run`] with all the application's hooks.
+///
+/// When the store has a [`FileSecurity`](crate::protection::FileSecurity) that offers
+/// secure authentication, the session is given it (replacing one set before).
 pub async fn run_with<T, S>(
     session: Session,
     io: T,
@@ -178,6 +181,11 @@ where
     T: AsyncRead + AsyncWrite + Unpin,
     S: FileStore + ?Sized,
 {
+    let mut session = session;
+    // Secure authentication (§4.2.3) with the store's file security, when it offers one.
+    if let Some(authenticator) = store.security().and_then(|s| s.authenticator()) {
+        session.set_authenticator(authenticator);
+    }
     let span = info_span!("oftp_session", role = ?session.role());
     Driver::new(session, store, options).run(io).instrument(span).await
 }

@@ -198,4 +198,11 @@ pub trait FileSecurity: Send + Sync + std::fmt::Debug {
         receipt: &Receipt,
         expected_hash: Option<&[u8]>,
     ) -> ReceiptCheck;
+
+    /// The cryptography of secure authentication (§4.2.3, AUCH/AURP) for one session with
+    /// a partner that has `secure_authentication` set. `None` (the default): sessions
+    /// that need it end with ESID 12.
+    fn authenticator(&self) -> Option<Box<dyn crate::engine::SecureAuthentication>> {
+        None
+    }
 }
