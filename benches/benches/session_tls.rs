@@ -10,7 +10,8 @@
 //! `/proc/self/clear_refs`, against VmRSS before).
 //!
 //! The size is `OFTP_BENCH_BYTES` (default 1 GiB); the stores are made in
-//! `OFTP_BENCH_DIR` (default: the system's temporary directory). One iteration is one whole session
+//! `OFTP_BENCH_DIR` (default: the system's temporary directory), and once more in
+//! `/dev/shm` (tmpfs) where there is one, to tell the session's own cost from the disk's. One iteration is one whole session
 //! (connect, TLS handshake, SSID, SFID, the data, EFID, EERP, ESID); queueing the file
 //! into the outbox is not timed. The file arrives on disk: the receiver writes it and
 //! makes it durable (fsync every 8 MiB and at the end), raw TLS discards it.
@@ -261,9 +262,10 @@ impl Setup {
 
     /// One OFTP session sending the file from A to B; its duration and the TLS version
     /// and cipher suite. Setting up the nodes and queueing the file is not timed.
-    fn session(&self, params: Params) -> (Duration, String) {
-        let responder_dir = store_dir();
-        let initiator_dir = store_dir();
+    fn session(&self, params: Params, in_memory: bool) -> (Duration, String) {
+        let dir = if in_memory { memory_dir } else { store_dir };
+        let responder_dir = dir();
+        let initiator_dir = dir();
         let responder_config = self.config(B, A, params, None);
         let server_config = server_config_for(&responder_config).unwrap();
         let responder = Node::new(
@@ -335,6 +337,15 @@ impl Setup {
         drop((responder, responder_dir, initiator_dir));
         (elapsed, version)
     }
+}
+
+/// The tmpfs for stores in memory, if the system has one.
+const MEMORY_FS: &str = "/dev/shm";
+
+/// A temporary directory for a store in memory (tmpfs), to measure the session without
+/// the disk.
+fn memory_dir() -> TempDir {
+    TempDir::new_in(MEMORY_FS).unwrap()
 }
 
 /// A temporary directory for a store, in `OFTP_BENCH_DIR` if set.
@@ -456,9 +467,12 @@ fn session_tls(c: &mut Criterion) {
 
         let raw = measure(&mut group, "raw TLS", || setup.raw_tls(params));
         let disk = measure(&mut group, "durable write", || setup.durable_write());
-        let session = measure(&mut group, "OFTP session", || setup.session(params));
+        let session = measure(&mut group, "OFTP session", || setup.session(params, false));
+        let in_memory = std::path::Path::new(MEMORY_FS).is_dir().then(|| {
+            measure(&mut group, "OFTP session, stores in tmpfs", || setup.session(params, true))
+        });
         group.finish();
-        summary.push((params, raw, disk, session));
+        summary.push((params, raw, disk, session, in_memory));
     }
 
     let octets = setup.octets;
@@ -468,7 +482,7 @@ fn session_tls(c: &mut Criterion) {
         octets as f64 / 1024.0 / 1024.0,
         store_dir().path().parent().unwrap().display()
     );
-    for (params, raw, disk, session) in &summary {
+    for (params, raw, disk, session, in_memory) in &summary {
         if raw.times.is_empty() || disk.times.is_empty() || session.times.is_empty() {
             println!("  {}: not all measured (filtered out)", params.label());
             continue;
@@ -498,6 +512,16 @@ fn session_tls(c: &mut Criterion) {
             100.0 * session_rate / disk_rate,
             session.memory
         );
+        if let Some(memory) = in_memory.as_ref().filter(|m| !m.times.is_empty()) {
+            let memory_rate = memory.median_mb_s(octets);
+            println!(
+                "    OFTP session, stores in tmpfs {memory_rate:7.1} MB/s over {} runs = {:.1}% \
+                 of raw TLS; {}",
+                memory.times.len(),
+                100.0 * memory_rate / raw_rate,
+                memory.memory
+            );
+        }
     }
 }
 
