@@ -78,6 +78,23 @@ impl Config {
 }
 
 /// One partner: how we recognise it, what it may do, and how we reach it.
+///
+/// ```
+/// use oftp2_session::config::{Partner, ServicePolicy};
+/// let partner: Partner = serde_json::from_str(r#"{
+///     "odette_id": "O0013000000000000002",
+///     "password": "THEIRS",
+///     "our_password": "OURS",
+///     "secure_authentication": true,
+///     "file_security": { "encryption": "required", "signing": "required",
+///                        "cipher_suites": [4, 6] }
+/// }"#)?;
+/// assert!(partner.secure_authentication);
+/// assert_eq!(partner.file_security.encryption, ServicePolicy::Required);
+/// assert_eq!(partner.file_security.compression, ServicePolicy::Allowed);
+/// assert!(partner.file_security.signed_eerp_requests);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Partner {

@@ -73,7 +73,8 @@ impl SessionEnd {
 #[non_exhaustive]
 pub enum Event {
     /// The Start Session phase is over (F_CONNECT_CF / F_CONNECT_IND): the peer's SSID and
-    /// what was agreed.
+    /// what was agreed. With secure authentication, only once SECD, AUCH and AURP have
+    /// been exchanged both ways ([`Negotiated::secure_authentication`]).
     Connected {
         /// The peer's SSID.
         peer: Box<Ssid>,

@@ -610,10 +610,16 @@ impl Session {
     }
 
     /// The application has made the file of the last [`Event::EndOfFile`] durable
-    /// (`Ok`, EFPA is sent) or could not (`Err` with the EFNA reason and a text).
+    /// (`Ok`, EFPA is sent) or could not or would not (`Err` with any EFNA reason and a
+    /// text, §5.3.10): among them 21 (invalid file signature), 22 (file decryption
+    /// failure) and 23 (file decompression failure) for a signed, encrypted or compressed
+    /// file that does not verify, decrypt or decompress once complete.
     ///
     /// Queue the receipt for the file first ([`queue_receipt`](Self::queue_receipt)):
-    /// EFPA then asks for the turn so that the EERP goes out in this session.
+    /// EFPA then asks for the turn so that the EERP goes out in this session. After an
+    /// EFNA the originator is owed a NERP (§5.3.14; 31, 33, 32 for EFNA 21, 22, 23): the
+    /// application (the driver) queues it; EFNA cannot ask for the turn, so it goes out
+    /// once the peer gives us the turn (CD) in this session, or in a later one.
     pub fn file_closed(
         &mut self,
         result: Result<(), (EfnaReason, String)>,
@@ -1136,7 +1142,10 @@ impl Sending {
     }
 }
 
-/// Whether the file was signed, compressed or encrypted, and so travels as U.
+/// Whether the file was signed, compressed or encrypted (SFIDSEC not `00`, SFIDCOMP not
+/// `0`), or is a CMS envelope (SFIDENV `1`, §10.4), and so travels as U (§5.3.3 SFIDFMT,
+/// §6.1): restart positions count 1 KiB blocks of the transmitted file and EFID counts
+/// its octets, whatever SFIDFMT says.
 pub fn is_secured(sfid: &Sfid) -> bool {
     sfid.security_level != SecurityLevel::None
         || sfid.compression != FileCompression::None
@@ -1148,7 +1157,12 @@ pub fn is_secured(sfid: &Sfid) -> bool {
 /// A V file's local form carries its record boundaries as RFC 5024 §6.5 two-octet
 /// big-endian length prefixes (the form a V file also has before signing, compression or
 /// encryption): files queued in V format must be written so, and V files received are
-/// stored so.
+/// stored so. An unsecured V file travels as records; a secured file of any SFIDFMT
+/// ([`is_secured`]) travels as U: its local form is the protected octets (the CMS
+/// structure), sent and received as they are, and SFIDOSIZ gives the original size.
+/// Both directions use these settings: the sender's encoder and restart offset
+/// ([`Session::queue_file`]), the receiver's decoder and SFPAACNT
+/// ([`Session::accept_file`]).
 pub fn settings_for(sfid: &Sfid, text_lines: oftp2_codec::record::TextLines) -> FileSettings {
     if is_secured(sfid) {
         return FileSettings::unstructured();
