@@ -5,6 +5,10 @@
 # CMS tests call the openssl command line: scripts/install-ftps-servers.sh installs them
 # on Debian (as root, which the vsftpd tests need too). Set FTPS_GATEWAY_SKIP_SERVERS=1
 # to skip the real-server tests on a machine where that is not possible.
+#
+# The CMS interop tests run Bouncy Castle through javac/java: scripts/install-test-deps.sh
+# installs Debian's libbcprov-java and libbcpkix-java (and a JDK if javac is missing).
+# OFTP_REQUIRE_INTEROP=1 makes those tests fail, never skip, when Java is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,5 +21,14 @@ if [ "${FTPS_GATEWAY_SKIP_SERVERS:-0}" != 1 ]; then
     exit 1
   fi
 fi
+
+if [ "$(id -u)" = 0 ]; then
+  sh scripts/install-test-deps.sh
+elif ! command -v javac >/dev/null 2>&1 || [ ! -f /usr/share/java/bcpkix.jar ]; then
+  echo "scripts/test.sh: javac or Bouncy Castle is missing and this is not root;" >&2
+  echo "  run scripts/install-test-deps.sh as root first" >&2
+  exit 1
+fi
+export OFTP_REQUIRE_INTEROP=1
 
 cargo test --workspace --all-features
