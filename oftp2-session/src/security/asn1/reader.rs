@@ -480,6 +480,60 @@ impl<R: Read> Reader<R> {
         Ok((tag, content))
     }
 
+    /// Reads the next element whole (at most `limit` octets, BER normalised to DER) and
+    /// decodes it as `T` with `der`, e.g. `r.decode::<ObjectIdentifier>(64)`.
+    pub fn decode<T: for<'a> der::Decode<'a>>(&mut self, limit: usize) -> Result<T, SecurityError> {
+        let offset = self.offset();
+        let der = self.read_element(limit)?;
+        T::from_der(&der).map_err(|e| {
+            let at = e.position().map_or(0, |p| u64::from(u32::from(p)));
+            self.malformed(offset + at, e.to_string())
+        })
+    }
+
+    /// Steps into a CMS structure of type `content_type`, which may come as a ContentInfo
+    /// (RFC 5652 §3: `SEQUENCE { contentType, [0] EXPLICIT content }`) or bare (the
+    /// structure's own SEQUENCE, as a nested structure may be carried). Afterwards the reader
+    /// is inside the structure's SEQUENCE; returns whether a ContentInfo was around it (pass
+    /// that to [`Reader::leave_content_info`] after leaving the structure).
+    pub fn enter_content_info(
+        &mut self,
+        content_type: &der::asn1::ObjectIdentifier,
+    ) -> Result<bool, SecurityError> {
+        let outer = self.expect(Tag::SEQUENCE)?;
+        self.enter(&outer)?;
+        let first = self.peek_header()?;
+        if first.map(|h| h.tag) != Some(Tag::OID) {
+            return Ok(false);
+        }
+        let offset = self.offset();
+        let found: der::asn1::ObjectIdentifier = self.decode(64)?;
+        if found != *content_type {
+            return Err(self.malformed(
+                offset,
+                format!(
+                    "content type {found} where {content_type} ({}) was expected",
+                    self.structure
+                ),
+            ));
+        }
+        let explicit = self.expect(Tag::context(0, true))?;
+        self.enter(&explicit)?;
+        let inner = self.expect(Tag::SEQUENCE)?;
+        self.enter(&inner)?;
+        Ok(true)
+    }
+
+    /// Steps out of the ContentInfo that [`Reader::enter_content_info`] found (nothing if
+    /// the structure came bare).
+    pub fn leave_content_info(&mut self, wrapped: bool) -> Result<(), SecurityError> {
+        if wrapped {
+            self.leave()?;
+            self.leave()?;
+        }
+        Ok(())
+    }
+
     /// Streams the contents of the OCTET STRING (primitive or constructed, of any tag, such
     /// as `[0] IMPLICIT OCTET STRING`) whose header was just read.
     pub fn into_octet_string(self, header: &Header) -> Result<OctetStringReader<R>, SecurityError> {

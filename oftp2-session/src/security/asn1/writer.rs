@@ -111,6 +111,32 @@ impl<W: Write> Writer<W> {
         self.raw(&[0, 0])
     }
 
+    /// Opens a CMS structure of type `content_type`: with `wrapped`, a ContentInfo
+    /// (RFC 5652 §3) and its `[0] EXPLICIT` around it; then the structure's own SEQUENCE.
+    /// All of indefinite length; close with [`Writer::end_content_info`].
+    pub fn start_content_info(
+        &mut self,
+        content_type: &der::asn1::ObjectIdentifier,
+        wrapped: bool,
+    ) -> io::Result<()> {
+        if wrapped {
+            self.indefinite(Tag::SEQUENCE)?;
+            self.tlv(Tag::OID, content_type.as_bytes())?;
+            self.indefinite(Tag::context(0, true))?;
+        }
+        self.indefinite(Tag::SEQUENCE)
+    }
+
+    /// Closes what [`Writer::start_content_info`] opened.
+    pub fn end_content_info(&mut self, wrapped: bool) -> io::Result<()> {
+        self.eoc()?;
+        if wrapped {
+            self.eoc()?;
+            self.eoc()?;
+        }
+        Ok(())
+    }
+
     /// Flushes the underlying writer.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
