@@ -15,6 +15,7 @@
 //! | The AUCH challenge and its AURP answer (§4.2.3) | [`challenge`] |
 //! | EERP/NERP hashes and signatures (§5.3.13, §5.3.14) | [`receipt`] |
 //! | Errors, with the EFNA/NERP reason the peer is told | [`error`] |
+//! | All of it for the store, the driver and the engine: [`CmsSecurity`] | [`provider`] |
 //!
 //! Every parser here is total: it reads any input without panicking, with limits on the
 //! size of every structure it holds in memory; file contents stream with bounded memory.
@@ -29,9 +30,11 @@ pub mod error;
 pub mod identity;
 pub mod key_transport;
 pub mod pipeline;
+pub mod provider;
 pub mod receipt;
 pub mod signature;
 pub mod signed;
 pub mod suite;
 
 pub use error::SecurityError;
+pub use provider::{CmsAuthenticator, CmsSecurity, CmsSecurityBuilder};

@@ -1,0 +1,227 @@
+//! OFTP2 security end to end: two nodes over real sockets on 127.0.0.1, with
+//! [`CmsSecurity`] in their stores and certificates made by the real `openssl`: secure
+//! authentication (SECD/AUCH/AURP), then signed + compressed + encrypted files with signed
+//! EERPs both ways under every cipher suite; a tampered file ends in EFNA 21 and a NERP; a
+//! wrong certificate in ESID 11; a policy that refuses unencrypted files in SFNA 17.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a panic is a failure
+
+mod interop_support;
+mod session_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use interop_support::{Party, Pki};
+use oftp2_codec::fields::{CipherSuite, RecordFormat, RecordLength, UserData, Utf8Text};
+use oftp2_codec::reason::{EsidReason, NerpReason};
+use oftp2_session::config::{Partner, ServicePolicy, Transport};
+use oftp2_session::driver::{OutgoingOutcome, SessionReport};
+use oftp2_session::engine::{Receipt, SessionEnd};
+use oftp2_session::node::Node;
+use oftp2_session::protection::{FileServices, ReceiptCheck};
+use oftp2_session::security::identity::{Certificate, Identity};
+use oftp2_session::security::CmsSecurity;
+use oftp2_session::store::{FileStore, FsStore, OutgoingFile, OutgoingSource, StoreOptions};
+use oftp2_session::transport::{connect, ClientSecurity, ServerSecurity};
+use session_support::{config, id, partner, scratch, serve, text_lines, Params, Site};
+
+const A: &str = "O0013000000000000001";
+const B: &str = "O0013000000000000002";
+
+fn identity(party: &Party) -> Identity {
+    Identity::from_files(&party.cert, &party.key).unwrap()
+}
+
+fn certificate(party: &Party) -> Certificate {
+    Certificate::from_file(&party.cert).unwrap()
+}
+
+/// A node `own` (with `own_party`'s identity) that knows `peer` by `peer_cert`.
+fn secure_site(own: &str, own_party: &Party, peer: Partner, peer_cert: Certificate) -> Site {
+    let security = CmsSecurity::builder(identity(own_party))
+        .partner(peer.odette_id, peer_cert)
+        .build()
+        .unwrap();
+    let config = config(own, vec![peer], Params::default());
+    let dir = scratch();
+    let options = StoreOptions { security: Some(Arc::new(security)), ..StoreOptions::new(id(own)) };
+    let store = FsStore::with_options(dir.path(), options).unwrap();
+    Site { node: Node::new(Arc::new(config), Arc::new(store)), dir }
+}
+
+fn secure_partner(peer: &str, own: &str, address: Option<String>) -> Partner {
+    let mut partner = partner(peer, own, Transport::PlainTcp, address);
+    partner.secure_authentication = true;
+    partner
+}
+
+fn queue(site: &Site, to: &str, name: &str, format: RecordFormat, lrecl: u64, data: &[u8], services: FileServices) {
+    let file = OutgoingFile {
+        dataset_name: name.parse().unwrap(),
+        format,
+        max_record_length: RecordLength::new(lrecl).unwrap(),
+        description: Utf8Text::new("secured").unwrap(),
+        destination: id(to),
+        originator: None,
+        user_data: UserData::EMPTY,
+        source: OutgoingSource::Bytes(data.to_vec()),
+        services,
+    };
+    site.store().queue_outgoing(&id(to), file).unwrap();
+}
+
+/// Runs one session from A to B; both reports.
+async fn session(a: &Site, b: &Site) -> (SessionReport, SessionReport) {
+    let serving = serve(&b.node, ServerSecurity::PlainTcp).await;
+    let run = async {
+        let connection =
+            connect(&serving.address, &ClientSecurity::PlainTcp, Duration::from_secs(10)).await?;
+        a.node.run_initiator(connection, &id(B), None).await
+    };
+    let ours = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the session ends by itself")
+        .unwrap();
+    let theirs = serving.wait_reports(1, Duration::from_secs(10)).await.remove(0).unwrap();
+    serving.stop().await;
+    (ours, theirs)
+}
+
+fn receipt_checks(report: &SessionReport) -> Vec<(&'static str, ReceiptCheck)> {
+    report.receipts.iter().map(|r| (r.receipt.name(), r.check.clone())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_suite_signed_compressed_encrypted_both_ways_after_secure_authentication() {
+    let pki = Pki::new();
+    let u_data = text_lines(3_000, 7);
+    // A V file: the store keeps V files with their §6.5 length prefixes, which travel
+    // inside the secured file.
+    let mut v_data = Vec::new();
+    for (i, record) in [&b"FIRST RECORD"[..], b"", b"THIRD"].iter().enumerate() {
+        v_data.extend_from_slice(&u16::try_from(record.len()).unwrap().to_be_bytes());
+        v_data.extend_from_slice(record);
+        let _ = i;
+    }
+    for code in 1..=6 {
+        let suite = CipherSuite::new(code).unwrap();
+        let a = secure_site(A, &pki.a, secure_partner(B, A, None), certificate(&pki.b));
+        let b = secure_site(B, &pki.b, secure_partner(A, B, None), certificate(&pki.a));
+        queue(&a, B, "TO.B.U", RecordFormat::Unstructured, 0, &u_data, FileServices::all(suite));
+        queue(&a, B, "TO.B.V", RecordFormat::Variable, 20, &v_data, FileServices::all(suite));
+        queue(&b, A, "TO.A.U", RecordFormat::Unstructured, 0, &u_data, FileServices::all(suite));
+
+        let (ours, theirs) = session(&a, &b).await;
+        let context = format!("suite {code:02}");
+        assert!(ours.end.is_normal(), "{context}: {:?}", ours.end);
+        assert!(theirs.end.is_normal(), "{context}: {:?}", theirs.end);
+        assert!(ours.negotiated.as_ref().unwrap().secure_authentication, "{context}");
+
+        let b_inbox = b.inbox(A);
+        assert_eq!(b_inbox.len(), 2, "{context}: {b_inbox:?}");
+        assert!(b_inbox.iter().any(|(_, data)| *data == u_data), "{context}: U file");
+        assert!(b_inbox.iter().any(|(_, data)| *data == v_data), "{context}: V file");
+        let a_inbox = a.inbox(B);
+        assert_eq!(a_inbox.len(), 1, "{context}");
+        assert_eq!(a_inbox[0].1, u_data, "{context}");
+
+        // Signed EERPs came back both ways, verified against the sender's hash.
+        let a_checks = receipt_checks(&ours);
+        assert_eq!(a_checks.len(), 2, "{context}: {a_checks:?}");
+        assert!(a_checks.iter().all(|(kind, check)| *kind == "EERP" && *check == ReceiptCheck::Verified), "{context}: {a_checks:?}");
+        let b_checks = receipt_checks(&theirs);
+        assert_eq!(b_checks, vec![("EERP", ReceiptCheck::Verified)], "{context}");
+        for entry in a.store().outgoing_all(&id(B)).unwrap() {
+            assert_eq!(entry.sfid.cipher_suite, suite, "{context}");
+            assert!(entry.transmitted_hash.is_some(), "{context}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_file_ends_in_efna_21_and_a_nerp() {
+    let pki = Pki::new();
+    let a = secure_site(A, &pki.a, partner(B, A, Transport::PlainTcp, None), certificate(&pki.b));
+    let b = secure_site(B, &pki.b, partner(A, B, Transport::PlainTcp, None), certificate(&pki.a));
+    let data = text_lines(500, 3);
+    let signed_only = FileServices {
+        signed: true,
+        signed_receipt: true,
+        cipher_suite: CipherSuite::AES256_RSA_SHA256,
+        ..FileServices::NONE
+    };
+    queue(&a, B, "TAMPERED", RecordFormat::Unstructured, 0, &data, signed_only);
+    // Change one octet of the content inside the SignedData in A's outbox.
+    let outbox: Vec<_> = session_support::files_under(a.dir.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "data"))
+        .collect();
+    assert_eq!(outbox.len(), 1, "{outbox:?}");
+    let mut secured = std::fs::read(&outbox[0]).unwrap();
+    let at = secured.windows(data.len().min(64)).position(|w| w == &data[..data.len().min(64)]).unwrap();
+    secured[at + 10] ^= 0x20;
+    std::fs::write(&outbox[0], &secured).unwrap();
+
+    let (ours, theirs) = session(&a, &b).await;
+    assert!(ours.end.is_normal(), "{:?}", ours.end);
+    assert!(b.inbox(A).is_empty(), "nothing delivered");
+    match ours.sent.as_slice() {
+        [OutgoingOutcome::Refused { why, .. }] => assert!(why.contains("EFNA 21"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(theirs.received.is_empty());
+    // The NERP with reason 31, signed as SFIDSIGN asked, came back in the same session.
+    let nerps: Vec<_> = ours
+        .receipts
+        .iter()
+        .filter_map(|r| match &r.receipt {
+            Receipt::Nerp(nerp) => Some((nerp.reason, r.check.clone())),
+            Receipt::Eerp(_) => None,
+        })
+        .collect();
+    assert_eq!(nerps, vec![(NerpReason::FILE_SIGNATURE_NOT_VALID, ReceiptCheck::Verified)]);
+    assert!(b.store().pending_receipts(&id(A)).unwrap().is_empty(), "the NERP was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_certificate_ends_the_authentication_with_esid_11() {
+    let pki = Pki::new();
+    // B believes A's certificate is B's own: A cannot decrypt B's challenge.
+    let a = secure_site(A, &pki.a, secure_partner(B, A, None), certificate(&pki.b));
+    let b = secure_site(B, &pki.b, secure_partner(A, B, None), certificate(&pki.b));
+    queue(&a, B, "NEVER.SENT", RecordFormat::Unstructured, 0, b"x", FileServices::NONE);
+    let (ours, theirs) = session(&a, &b).await;
+    assert!(
+        matches!(&ours.end, SessionEnd::Remote { reason, .. } if *reason == EsidReason::INVALID_CHALLENGE_RESPONSE),
+        "{:?}",
+        ours.end
+    );
+    assert!(
+        matches!(&theirs.end, SessionEnd::Local { reason, .. } if *reason == EsidReason::INVALID_CHALLENGE_RESPONSE),
+        "{:?}",
+        theirs.end
+    );
+    assert!(b.inbox(A).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_that_must_encrypt_is_refused_an_unencrypted_file_with_sfna_17() {
+    let pki = Pki::new();
+    let a = secure_site(A, &pki.a, partner(B, A, Transport::PlainTcp, None), certificate(&pki.b));
+    let mut strict = partner(A, B, Transport::PlainTcp, None);
+    strict.file_security.encryption = ServicePolicy::Required;
+    let b = secure_site(B, &pki.b, strict, certificate(&pki.a));
+    let signed_only = FileServices {
+        signed: true,
+        cipher_suite: CipherSuite::AES256_RSA_SHA512,
+        ..FileServices::NONE
+    };
+    queue(&a, B, "NOT.ENCRYPTED", RecordFormat::Unstructured, 0, b"hello", signed_only);
+    let (ours, _theirs) = session(&a, &b).await;
+    assert!(ours.end.is_normal(), "{:?}", ours.end);
+    match ours.sent.as_slice() {
+        [OutgoingOutcome::Refused { why, .. }] => assert!(why.contains("SFNA 17"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(b.inbox(A).is_empty());
+}
