@@ -9,7 +9,13 @@
 
 mod interop_support;
 
-use interop_support::{bouncy_castle, edi_like, openssl_cms, Pki};
+use std::io::Write;
+
+use interop_support::{bouncy_castle, edi_like, openssl_cms, Party, Pki, P12_PASSWORD};
+use oftp2_codec::fields::CipherSuite;
+use oftp2_session::security::identity::{Certificate, Identity};
+use oftp2_session::security::suite::{Suite, ID_DATA};
+use oftp2_session::security::{compressed, enveloped, SecurityError};
 
 const CIPHERS: [(&str, &str); 2] = [("aes256", "-aes256"), ("des3", "-des3")];
 const DIGESTS: [(&str, &str); 4] =
@@ -78,5 +84,95 @@ fn harness_bouncy_castle_compressed_data_and_pipeline_round_trips() {
         // The outer layer is EnvelopedData that openssl opens too.
         let inner = openssl_cms(&pki).decrypt(&cms, &pki.b);
         assert!(!inner.is_empty());
+    }
+}
+
+/// Our identity for a party, read from its PKCS#12 file.
+fn identity(party: &Party) -> Identity {
+    Identity::from_pkcs12_file(&party.p12, P12_PASSWORD).unwrap()
+}
+
+fn certificate(party: &Party) -> Certificate {
+    Certificate::from_file(&party.cert).unwrap()
+}
+
+/// Bouncy Castle's and OpenSSL's names of a suite's content encryption.
+fn cipher_names(suite: Suite) -> (&'static str, &'static str) {
+    if suite.content_encryption.key_len() == 32 {
+        ("aes256", "-aes256")
+    } else {
+        ("des3", "-des3")
+    }
+}
+
+/// The sizes tried: empty, one octet, around a cipher block, a zlib/stream chunk, and a
+/// MiB so that every stream spans many chunks.
+const SIZES: [usize; 6] = [0, 1, 15, 16, 70_000, 1 << 20];
+
+#[test]
+fn compressed_data_both_ways_with_bouncy_castle() {
+    let Some(bc) = bouncy_castle() else { return };
+    let pki = Pki::new();
+    for len in SIZES {
+        let data = edi_like(len);
+        // Ours, in memory and streamed, decompressed by Bouncy Castle byte for byte.
+        let ours = compressed::compress(&data, ID_DATA).unwrap();
+        assert_eq!(bc.decompress(&pki, &ours), data, "{len} octets");
+        let mut writer = compressed::CompressedWriter::new(Vec::new(), ID_DATA).unwrap();
+        for piece in data.chunks(7_777) {
+            writer.write_all(piece).unwrap();
+        }
+        let streamed = writer.finish().unwrap();
+        assert_eq!(bc.decompress(&pki, &streamed), data, "{len} octets, streamed");
+
+        // Bouncy Castle's (BER, indefinite lengths, chunked OCTET STRING), inflated by us.
+        let theirs = bc.compress(&pki, &data);
+        let (content_type, content) = compressed::decompress(&theirs, u64::MAX).unwrap();
+        assert_eq!(content_type, ID_DATA);
+        assert!(content == data, "{len} octets from Bouncy Castle differ");
+    }
+}
+
+#[test]
+fn enveloped_data_both_ways_with_bouncy_castle_and_openssl() {
+    let Some(bc) = bouncy_castle() else { return };
+    let pki = Pki::new();
+    let ossl = openssl_cms(&pki);
+    let (a, b, b_cert) = (identity(&pki.a), identity(&pki.b), certificate(&pki.b));
+    for suite in [CipherSuite::AES256_RSA_SHA256, CipherSuite::TDES_RSA_SHA256] {
+        let (bc_cipher, ossl_cipher) = cipher_names(Suite::from_code(suite).unwrap());
+        for len in SIZES {
+            let data = edi_like(len);
+            let what = format!("{bc_cipher}, {len} octets");
+            // Ours, in memory and streamed, opened by both.
+            let ours = enveloped::envelop(&data, &b_cert, suite, ID_DATA).unwrap();
+            assert!(bc.decrypt(&pki, &ours, &pki.b) == data, "{what}");
+            assert!(ossl.decrypt(&ours, &pki.b) == data, "{what}");
+            let mut writer =
+                enveloped::EnvelopedWriter::new(Vec::new(), &b_cert, suite, ID_DATA).unwrap();
+            for piece in data.chunks(10_007) {
+                writer.write_all(piece).unwrap();
+            }
+            let streamed = writer.finish().unwrap();
+            assert!(bc.decrypt(&pki, &streamed, &pki.b) == data, "{what}, streamed");
+            assert!(ossl.decrypt(&streamed, &pki.b) == data, "{what}, streamed");
+
+            // Theirs, opened by us.
+            for (who, theirs) in [
+                ("Bouncy Castle", bc.encrypt(&pki, &data, &pki.b, bc_cipher)),
+                ("openssl", ossl.encrypt(&data, &pki.b, ossl_cipher, false)),
+                ("openssl -stream", ossl.encrypt(&data, &pki.b, ossl_cipher, true)),
+            ] {
+                let (content_type, content) =
+                    enveloped::open(&theirs, &b).unwrap_or_else(|e| panic!("{who} {what}: {e}"));
+                assert_eq!(content_type, ID_DATA, "{who} {what}");
+                assert!(content == data, "{who} {what}: content differs");
+                // Not for A.
+                assert!(
+                    matches!(enveloped::open(&theirs, &a), Err(SecurityError::Decryption)),
+                    "{who} {what}: opened by the wrong recipient"
+                );
+            }
+        }
     }
 }
