@@ -3,6 +3,7 @@
 // sign, compress, encrypt) the way Java OFTP2 products built on Bouncy Castle do.
 //
 // Usage: java -cp <classes>:bcprov.jar:bcpkix.jar:bcutil.jar BcCms <command> <args...>
+//        java ... BcCms serve      (commands on stdin, one per line, arguments tab-separated)
 //   compress   IN OUT
 //   decompress IN OUT
 //   sign       IN OUT CERT KEY DIGEST          DIGEST: SHA1 SHA256 SHA384 SHA512
@@ -70,11 +71,42 @@ public final class BcCms {
 
     public static void main(String[] args) {
         Security.addProvider(new BouncyCastleProvider());
+        if (args.length == 1 && args[0].equals("serve")) {
+            serve();
+            return;
+        }
         try {
             run(args);
         } catch (Exception e) {
             System.err.println("BcCms " + String.join(" ", args) + ": " + e);
             e.printStackTrace();
+            System.exit(1);
+        }
+    }
+
+    /**
+     * One command per line on stdin, arguments separated by tabs; answers "ok" or
+     * "error <message>" on a line of stdout. Ends at the end of stdin. Saves a JVM start
+     * per command.
+     */
+    private static void serve() {
+        java.io.BufferedReader in = new java.io.BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        java.io.PrintStream out = System.out;
+        try {
+            String line;
+            while ((line = in.readLine()) != null) {
+                String[] a = line.split("\t");
+                try {
+                    run(a);
+                    out.println("ok");
+                } catch (Exception e) {
+                    java.io.StringWriter trace = new java.io.StringWriter();
+                    e.printStackTrace(new java.io.PrintWriter(trace));
+                    out.println("error " + (e + " | " + trace).replace('\n', ' ').replace('\r', ' '));
+                }
+                out.flush();
+            }
+        } catch (java.io.IOException e) {
             System.exit(1);
         }
     }

@@ -9,9 +9,10 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::too_many_arguments)]
 #![allow(dead_code, unreachable_pub)]
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
 
 use tempfile::TempDir;
 
@@ -314,9 +315,19 @@ impl OpensslCms<'_> {
 }
 
 /// Bouncy Castle (Debian's libbcprov-java and libbcpkix-java) driven through BcCms.java.
+///
+/// One JVM per test binary runs `BcCms serve`; commands go to it one at a time.
 #[derive(Debug)]
 pub struct BouncyCastle {
-    classpath: String,
+    server: Mutex<Server>,
+}
+
+/// A running `BcCms serve`: its stdin and its stdout.
+#[derive(Debug)]
+struct Server {
+    child: Child,
+    input: ChildStdin,
+    output: BufReader<ChildStdout>,
 }
 
 /// The jars, in /usr/share/java (Debian's libbcprov-java, libbcpkix-java, libbcutil-java).
@@ -380,19 +391,47 @@ impl BouncyCastle {
                 let _ = std::fs::remove_dir_all(&staged);
             }
         }
-        BouncyCastle { classpath: format!("{}:{jar_path}", classes.display()) }
+        let classpath = format!("{}:{jar_path}", classes.display());
+        let mut child = Command::new("java")
+            .args(["-cp", &classpath, "BcCms", "serve"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start java: {e}"));
+        let input = child.stdin.take().unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap());
+        BouncyCastle { server: Mutex::new(Server { child, input, output }) }
     }
 
-    /// `java BcCms <args>`; panics with BC's message when it fails.
+    /// Runs one BcCms command; `Err` holds Bouncy Castle's message.
+    fn call(&self, args: &[&str]) -> Result<(), String> {
+        assert!(args.iter().all(|a| !a.contains(['\t', '\n'])), "{args:?}");
+        let mut server = self.server.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        writeln!(server.input, "{}", args.join("\t")).unwrap();
+        server.input.flush().unwrap();
+        let mut answer = String::new();
+        server.output.read_line(&mut answer).unwrap();
+        let answer = answer.trim_end();
+        if answer == "ok" {
+            Ok(())
+        } else if let Some(message) = answer.strip_prefix("error ") {
+            Err(message.to_string())
+        } else {
+            let status = server.child.try_wait();
+            panic!("BcCms serve answered {answer:?} (exited: {status:?})")
+        }
+    }
+
+    /// `BcCms <args>`; panics with Bouncy Castle's message when it fails.
     pub fn run(&self, args: &[&str]) {
-        run(Command::new("java").args(["-cp", &self.classpath, "BcCms"]).args(args));
+        if let Err(message) = self.call(args) {
+            panic!("BcCms {}: {message}", args.join(" "));
+        }
     }
 
-    /// Whether `java BcCms <args>` succeeds.
+    /// Whether `BcCms <args>` succeeds.
     pub fn succeeds(&self, args: &[&str]) -> bool {
-        output(Command::new("java").args(["-cp", &self.classpath, "BcCms"]).args(args))
-            .status
-            .success()
+        self.call(args).is_ok()
     }
 
     /// Runs `command IN OUT rest...` on `input` in the PKI's directory; returns OUT's bytes.
