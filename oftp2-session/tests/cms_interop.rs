@@ -14,8 +14,9 @@ use std::io::Write;
 use interop_support::{bouncy_castle, edi_like, openssl_cms, Party, Pki, P12_PASSWORD};
 use oftp2_codec::fields::CipherSuite;
 use oftp2_session::security::identity::{Certificate, Identity};
-use oftp2_session::security::suite::{Suite, ID_DATA};
-use oftp2_session::security::{compressed, enveloped, SecurityError};
+use oftp2_session::security::pipeline::{self, FileServices};
+use oftp2_session::security::suite::{DigestAlgorithm, Suite, ID_DATA};
+use oftp2_session::security::{compressed, enveloped, signed, SecurityError};
 
 const CIPHERS: [(&str, &str); 2] = [("aes256", "-aes256"), ("des3", "-des3")];
 const DIGESTS: [(&str, &str); 4] =
@@ -94,6 +95,15 @@ fn identity(party: &Party) -> Identity {
 
 fn certificate(party: &Party) -> Certificate {
     Certificate::from_file(&party.cert).unwrap()
+}
+
+/// Bouncy Castle's and OpenSSL's names of a digest.
+fn digest_names(digest: DigestAlgorithm) -> (&'static str, &'static str) {
+    match digest {
+        DigestAlgorithm::Sha1 => ("SHA1", "sha1"),
+        DigestAlgorithm::Sha256 => ("SHA256", "sha256"),
+        DigestAlgorithm::Sha512 => ("SHA512", "sha512"),
+    }
 }
 
 /// Bouncy Castle's and OpenSSL's names of a suite's content encryption.
@@ -175,4 +185,139 @@ fn enveloped_data_both_ways_with_bouncy_castle_and_openssl() {
             }
         }
     }
+}
+
+#[test]
+fn signed_data_both_ways_with_bouncy_castle_and_openssl() {
+    let Some(bc) = bouncy_castle() else { return };
+    let pki = Pki::new();
+    let ossl = openssl_cms(&pki);
+    let (a, a_cert, b_cert) = (identity(&pki.a), certificate(&pki.a), certificate(&pki.b));
+    for digest in [DigestAlgorithm::Sha1, DigestAlgorithm::Sha256, DigestAlgorithm::Sha512] {
+        let (bc_name, ossl_name) = digest_names(digest);
+        for len in [0, 1, 70_000] {
+            let data = edi_like(len);
+            let what = format!("{digest:?}, {len} octets");
+            // Ours, in memory (DER) and streamed (BER), verified by both.
+            let ours = signed::sign(&data, &a, digest).unwrap();
+            assert_eq!(bc.verify(&pki, &ours, &pki.a), data, "{what}");
+            assert_eq!(ossl.verify(&ours, &pki.a), data, "{what}");
+            let mut writer = signed::SignedWriter::new(Vec::new(), &a, digest).unwrap();
+            writer.write_all(&data).unwrap();
+            let streamed = writer.finish().unwrap();
+            assert_eq!(bc.verify(&pki, &streamed, &pki.a), data, "{what}, streamed");
+            assert_eq!(ossl.verify(&streamed, &pki.a), data, "{what}, streamed");
+
+            // Theirs, verified by us: Bouncy Castle's stream generator, openssl DER and
+            // -stream.
+            let mut theirs = vec![
+                ("Bouncy Castle", bc.sign(&pki, &data, &pki.a, bc_name)),
+                ("openssl", ossl.sign(&data, &pki.a, ossl_name, false)),
+            ];
+            // OpenSSL 3.0 cannot `cms -sign -stream` empty content ("Error writing CMS
+            // output").
+            if len > 0 {
+                theirs.push(("openssl -stream", ossl.sign(&data, &pki.a, ossl_name, true)));
+            }
+            for (who, theirs) in theirs {
+                let (content, verified) = signed::verify(&theirs, &a_cert)
+                    .unwrap_or_else(|e| panic!("{who} {what}: {e}"));
+                assert!(content == data, "{who} {what}: content differs");
+                assert_eq!(verified.digest_algorithm, digest, "{who} {what}");
+                assert_eq!(verified.signer, a_cert);
+                // Not B's signature.
+                assert!(
+                    matches!(signed::verify(&theirs, &b_cert), Err(SecurityError::Signature(_))),
+                    "{who} {what}: verified against the wrong partner"
+                );
+            }
+        }
+    }
+    // A signature Bouncy Castle made, with one content octet changed, fails with us.
+    let data = edi_like(1_000);
+    let mut theirs = bc.sign(&pki, &data, &pki.a, "SHA256");
+    let at = theirs.windows(8).position(|w| w == &data[100..108]).unwrap();
+    theirs[at] ^= 0x20;
+    assert!(matches!(signed::verify(&theirs, &a_cert), Err(SecurityError::Signature(_))));
+}
+
+/// All three services with `suite`.
+fn all_services(suite: CipherSuite) -> FileServices {
+    FileServices { signed: true, compressed: true, encrypted: true, suite }
+}
+
+#[test]
+fn pipeline_from_bouncy_castle_opened_by_us() {
+    let Some(bc) = bouncy_castle() else { return };
+    let pki = Pki::new();
+    let (b, a_cert) = (identity(&pki.b), certificate(&pki.a));
+    let data = edi_like(300_000);
+    for suite in Suite::all() {
+        let (bc_digest, _) = digest_names(suite.digest);
+        let (bc_cipher, _) = cipher_names(suite);
+        for nesting in ["contentinfo", "typed"] {
+            let what = format!("suite {:02}, {nesting}", suite.code.value());
+            let theirs = bc.protect(&pki, &data, &pki.a, &pki.b, bc_digest, bc_cipher, nesting);
+            let mut out = Vec::new();
+            let result =
+                pipeline::unprotect(&theirs[..], &mut out, all_services(suite.code), &b, &a_cert)
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(out == data, "{what}: content differs");
+            assert_eq!(result.original_octets, data.len() as u64, "{what}");
+            assert_eq!(result.transmitted_octets, theirs.len() as u64, "{what}");
+            let signature = result.signature.unwrap();
+            assert_eq!(signature.digest_algorithm, suite.digest, "{what}");
+            assert_eq!(signature.signer, a_cert, "{what}");
+            // EERPHSH: the suite's hash of the transmitted file.
+            let hash = aws_lc_rs::digest::digest(suite.digest.aws_lc(), &theirs);
+            assert_eq!(result.transmitted_hash, hash.as_ref(), "{what}");
+        }
+    }
+    // Signed by A but expected from B: refused, and says it is the signature.
+    let theirs = bc.protect(&pki, &data, &pki.a, &pki.b, "SHA256", "aes256", "contentinfo");
+    let err = pipeline::unprotect(
+        &theirs[..],
+        std::io::sink(),
+        all_services(CipherSuite::AES256_RSA_SHA256),
+        &b,
+        &certificate(&pki.b),
+    )
+    .unwrap_err();
+    assert!(matches!(err, SecurityError::Signature(_)), "{err}");
+}
+
+#[test]
+fn pipeline_from_us_opened_by_bouncy_castle_and_openssl() {
+    let Some(bc) = bouncy_castle() else { return };
+    let pki = Pki::new();
+    let ossl = openssl_cms(&pki);
+    let (a, b_cert) = (identity(&pki.a), certificate(&pki.b));
+    let data = edi_like(300_000);
+    for suite in Suite::all() {
+        let what = format!("suite {:02}", suite.code.value());
+        let mut ours = Vec::new();
+        let protected =
+            pipeline::protect(&data[..], &mut ours, all_services(suite.code), &a, &b_cert)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(protected.transmitted_octets, ours.len() as u64);
+        assert!(bc.unprotect(&pki, &ours, &pki.b, &pki.a) == data, "{what}");
+    }
+
+    // Each service alone, and signed + encrypted (which openssl can open too: no zlib).
+    let suite = CipherSuite::AES256_RSA_SHA512;
+    let only = |signed, compressed, encrypted| {
+        let mut out = Vec::new();
+        let services = FileServices { signed, compressed, encrypted, suite };
+        pipeline::protect(&data[..], &mut out, services, &a, &b_cert).unwrap();
+        out
+    };
+    assert!(bc.verify(&pki, &only(true, false, false), &pki.a) == data);
+    assert!(ossl.verify(&only(true, false, false), &pki.a) == data);
+    assert!(bc.decompress(&pki, &only(false, true, false)) == data);
+    assert!(bc.decrypt(&pki, &only(false, false, true), &pki.b) == data);
+    assert!(ossl.decrypt(&only(false, false, true), &pki.b) == data);
+    let signed_encrypted = only(true, false, true);
+    let inner = ossl.decrypt(&signed_encrypted, &pki.b);
+    assert!(ossl.verify(&inner, &pki.a) == data);
+    assert!(bc.verify(&pki, &bc.decrypt(&pki, &signed_encrypted, &pki.b), &pki.a) == data);
 }
