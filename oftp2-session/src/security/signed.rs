@@ -297,10 +297,7 @@ impl<W: Write> SignedWriter<W> {
     ) -> Result<Self, SecurityError> {
         let signer = Signer::new(signer, digest, options)?;
         let mut w = Writer::new(output);
-        w.indefinite(Tag::SEQUENCE)?; // ContentInfo
-        w.raw(&oid_tlv(&ID_SIGNED_DATA))?;
-        w.indefinite(Tag::context(0, true))?;
-        w.indefinite(Tag::SEQUENCE)?; // SignedData
+        w.start_content_info(&ID_SIGNED_DATA, true)?;
         w.tlv(Tag::INTEGER, &[signer.version()])?;
         w.raw(&signer.digest_algorithms())?;
         w.indefinite(Tag::SEQUENCE)?; // EncapsulatedContentInfo
@@ -320,9 +317,7 @@ impl<W: Write> SignedWriter<W> {
             w.raw(&certificates)?;
         }
         w.raw(&self.signer.signer_infos(&self.digest.finish())?)?;
-        w.eoc()?; // SignedData
-        w.eoc()?; // [0] content
-        w.eoc()?; // ContentInfo
+        w.end_content_info(true)?;
         w.flush()?;
         Ok(w.into_inner())
     }
@@ -371,28 +366,9 @@ impl<R: Read> SignedReader<R> {
     /// octet of its encapsulated content.
     pub fn new(input: R) -> Result<Self, SecurityError> {
         let mut r = Reader::new(input, "SignedData");
-        let outer = r.expect(Tag::SEQUENCE)?;
-        r.enter(&outer)?;
-        let wrapped = match r.peek_header()? {
-            Some(h) if h.tag == Tag::OID => {
-                r.set_structure("ContentInfo");
-                let (at, content_type) = read_oid(&mut r)?;
-                if content_type != ID_SIGNED_DATA {
-                    return Err(r.malformed(
-                        at,
-                        format!("contentType is {content_type}, not id-signedData"),
-                    ));
-                }
-                let explicit = r.expect(Tag::context(0, true))?;
-                r.enter(&explicit)?;
-                r.set_structure("SignedData");
-                let signed_data = r.expect(Tag::SEQUENCE)?;
-                r.enter(&signed_data)?;
-                true
-            }
-            _ => false,
-        };
-        let (at, version) = read_small_integer(&mut r)?;
+        let wrapped = r.enter_content_info(&ID_SIGNED_DATA)?;
+        let at = r.offset();
+        let version: u8 = r.decode(16)?;
         if !matches!(version, 1 | 3 | 4 | 5) {
             return Err(
                 r.malformed(at, format!("SignedData version {version} is not 1, 3, 4 or 5"))
@@ -401,7 +377,7 @@ impl<R: Read> SignedReader<R> {
         let digests = read_digest_algorithms(&mut r)?;
         let encapsulated = r.expect(Tag::SEQUENCE)?;
         r.enter(&encapsulated)?;
-        let (_, content_type) = read_oid(&mut r)?;
+        let content_type: ObjectIdentifier = r.decode(256)?;
         if r.at_end()? {
             return Err(r.malformed(
                 r.offset(),
@@ -501,10 +477,7 @@ impl<R: Read> SignedReader<R> {
         }
         r.leave()?; // SignerInfos
         r.leave()?; // SignedData
-        if self.wrapped {
-            r.leave()?; // [0] content
-            r.leave()?; // ContentInfo
-        }
+        r.leave_content_info(self.wrapped)?;
         r.expect_eof()?;
 
         let digests: Vec<(DigestAlgorithm, aws_lc_rs::digest::Digest)> =
@@ -568,20 +541,6 @@ fn malformed_der(structure: &'static str, base: u64) -> impl Fn(der::Error) -> S
     }
 }
 
-fn read_oid<R: Read>(r: &mut Reader<R>) -> Result<(u64, ObjectIdentifier), SecurityError> {
-    let at = r.offset();
-    let der = r.read_element(256)?;
-    let oid = ObjectIdentifier::from_der(&der).map_err(malformed_der(r.structure(), at))?;
-    Ok((at, oid))
-}
-
-fn read_small_integer<R: Read>(r: &mut Reader<R>) -> Result<(u64, u8), SecurityError> {
-    let at = r.offset();
-    let der = r.read_element(16)?;
-    let value = u8::from_der(&der).map_err(malformed_der(r.structure(), at))?;
-    Ok((at, value))
-}
-
 /// Reads `digestAlgorithms` and starts a digest for each one this implementation knows
 /// (others are ignored: a SignerInfo using one is reported when verifying).
 fn read_digest_algorithms<R: Read>(r: &mut Reader<R>) -> Result<Vec<Digest>, SecurityError> {
@@ -597,10 +556,7 @@ fn read_digest_algorithms<R: Read>(r: &mut Reader<R>) -> Result<Vec<Digest>, Sec
                 limit: MAX_DIGEST_ALGORITHMS,
             });
         }
-        let at = r.offset();
-        let der = r.read_element(1024)?;
-        let identifier = spki::AlgorithmIdentifierRef::from_der(&der)
-            .map_err(malformed_der("digestAlgorithms", at))?;
+        let identifier: spki::AlgorithmIdentifierOwned = r.decode(1024)?;
         if let Ok(algorithm) = DigestAlgorithm::from_oid(&identifier.oid) {
             if !digests.iter().any(|d| d.algorithm() == algorithm) {
                 digests.push(Digest::new(algorithm));

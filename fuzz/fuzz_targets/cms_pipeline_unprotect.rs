@@ -1,0 +1,43 @@
+//! The §6.1 pipeline's unwrapping (EnvelopedData → CompressedData → SignedData, as the
+//! SFID declares) over arbitrary input, with the fixture identity as recipient and as the
+//! expected signer: never a panic, and a file declared signed never passes (the fuzzer
+//! cannot make the fixture key's signature, so any `Ok` would be a forgery).
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use oftp2_codec::fields::CipherSuite;
+use oftp2_session::security::identity::{Certificate, Identity, PrivateKey};
+use oftp2_session::security::pipeline::{unprotect, FileServices};
+
+/// A self-signed RSA 2048 test certificate and its key (fixtures/cms, `openssl req -x509`).
+const CERT: &[u8] = include_bytes!("../fixtures/cms/cert.der");
+const KEY: &[u8] = include_bytes!("../fixtures/cms/key.pk8.der");
+
+fn identity() -> &'static Identity {
+    static IDENTITY: OnceLock<Identity> = OnceLock::new();
+    IDENTITY.get_or_init(|| Identity {
+        certificate: Certificate::from_der(CERT).expect("the fixture certificate parses"),
+        chain: Vec::new(),
+        key: PrivateKey::from_pkcs8_der(KEY).expect("the fixture key parses"),
+    })
+}
+
+fuzz_target!(|input: (u8, &[u8])| {
+    let (services, octets) = input;
+    let declared = FileServices {
+        signed: services & 1 != 0,
+        compressed: services & 2 != 0,
+        encrypted: services & 4 != 0,
+        suite: CipherSuite::new((services >> 3) % 8).expect("0..=7 is a suite code"),
+    };
+    let own = identity();
+    let mut output = Vec::new();
+    let result = unprotect(octets, &mut output, declared, own, &own.certificate);
+    if let Ok(unprotected) = &result {
+        assert!(!declared.signed, "a file declared signed passed without a signature");
+        assert_eq!(unprotected.transmitted_octets, octets.len() as u64);
+        assert_eq!(unprotected.original_octets, output.len() as u64);
+    }
+});
