@@ -331,37 +331,61 @@ fn validity_period_at_a_given_time() {
     assert!(problem(a.check_validity_at(earlier)).starts_with("not yet valid"));
     assert!(a.not_before() < now() && now() < a.not_after());
 
-    // A certificate whose period ended in 2021 (rcgen sets any dates).
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256);
-    let expired = match key {
-        Ok(key) => {
-            let mut params = rcgen::CertificateParams::new(vec!["old.example".into()]).unwrap();
-            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
-            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
-            params.self_signed(&key).unwrap().der().to_vec()
-        }
-        // rcgen cannot generate RSA keys with every backend: have openssl make one.
-        Err(_) => {
-            let d = pki.dir.path();
-            openssl(d, &["genpkey", "-algorithm", "RSA", "-out", "old.key"]);
-            let key =
-                rcgen::KeyPair::from_pem(&String::from_utf8(read(&d.join("old.key"))).unwrap())
-                    .unwrap();
-            let mut params = rcgen::CertificateParams::new(vec!["old.example".into()]).unwrap();
-            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
-            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
-            params.self_signed(&key).unwrap().der().to_vec()
-        }
-    };
-    let expired = Certificate::from_der(&expired).unwrap();
-    let p = problem(TrustAnchors::pinned(expired.clone()).validate(
-        &expired,
-        &[],
-        KeyPurpose::Signing,
-        now(),
-        &policy,
-    ));
+    // A certificate whose period ended in 2021, issued by `openssl ca -startdate
+    // -enddate`: refused today, accepted in 2020.
+    let d = pki.dir.path();
+    std::fs::create_dir(d.join("newcerts")).unwrap();
+    std::fs::write(d.join("index.txt"), b"").unwrap();
+    std::fs::write(d.join("serial"), b"1000\n").unwrap();
+    std::fs::write(
+        d.join("ca.cnf"),
+        "[ca]\ndefault_ca = test\n[test]\ndir = .\ndatabase = index.txt\nnew_certs_dir = newcerts\n\
+         certificate = ca.pem\nprivate_key = ca.key\nserial = serial\ndefault_md = sha256\n\
+         policy = any\nunique_subject = no\n[any]\ncommonName = supplied\n",
+    )
+    .unwrap();
+    let req = "req -newkey rsa:2048 -nodes -keyout old.key -out old.csr -subj /CN=old";
+    openssl(d, &req.split(' ').collect::<Vec<_>>());
+    openssl(
+        d,
+        &[
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-notext",
+            "-startdate",
+            "20200101000000Z",
+            "-enddate",
+            "20210101000000Z",
+            "-in",
+            "old.csr",
+            "-out",
+            "old.pem",
+        ],
+    );
+    let old = cert(&d.join("old.pem"));
+    let p = problem(ca.validate(&old, &[], KeyPurpose::Signing, now(), &policy));
     assert!(p.contains("expired") && p.contains("2021"), "{p}");
+    let in_2020 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_590_000_000); // May 2020
+    let p = problem(ca.validate(&old, &[], KeyPurpose::Signing, in_2020, &policy));
+    // The certificate was valid then; the test CA (made today) was not.
+    assert!(p.contains("Interop Test CA") && p.contains("not yet valid"), "{p}");
+
+    // Not yet valid: a certificate rcgen dates 2090 to 2091.
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["future.example".into()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2090, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2091, 1, 1);
+    let future = Certificate::from_der(params.self_signed(&key).unwrap().der()).unwrap();
+    let pinned = TrustAnchors::pinned(future.clone());
+    let p = problem(pinned.validate(&future, &[], KeyPurpose::Signing, now(), &policy));
+    assert!(p.contains("not yet valid") && p.contains("2090"), "{p}");
+    let in_2090 = future.not_before() + DAY;
+    assert_eq!(
+        pinned.validate(&future, &[], KeyPurpose::Signing, in_2090, &policy).unwrap().len(),
+        1
+    );
 }
 
 #[test]

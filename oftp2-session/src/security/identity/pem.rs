@@ -159,6 +159,21 @@ mod tests {
         assert_eq!(&blocks[1].der[..], &[1, 2, 3]);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_input_is_read_without_panic(
+            prefix in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            body in "[A-Za-z0-9+/=: \r\n-]{0,200}",
+        ) {
+            let mut input = prefix;
+            input.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+            input.extend_from_slice(body.as_bytes());
+            let _ = blocks(&input, "test");
+            input.extend_from_slice(b"\n-----END CERTIFICATE-----\n");
+            let _ = blocks(&input, "test");
+        }
+    }
+
     #[test]
     fn unterminated_and_encrypted_blocks_are_refused() {
         assert!(blocks(b"-----BEGIN CERTIFICATE-----\nZm9v\n", "test").is_err());

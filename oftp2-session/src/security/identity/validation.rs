@@ -2,7 +2,9 @@
 //! period, key usage for the purpose, RSA key size, and a chain of verified signatures up
 //! to a trust anchor, or the certificate pinned directly.
 //!
-//! Revocation (CRL, OCSP) is not checked here.
+//! Names are chained by their DER encoding (an issuer's subject must be the octets of its
+//! child's issuer field), not by RFC 5280 §7.1's case-insensitive comparison; CAs encode
+//! them identically in practice. Revocation (CRL, OCSP) is not checked here.
 
 use std::time::SystemTime;
 
