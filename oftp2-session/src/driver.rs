@@ -657,7 +657,7 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                 }
                 Err(error)
             }
-            None => file.commit(counts),
+            None => blocking(|| file.commit(counts)),
         };
         let answer = match result {
             Ok(delivered) => {
@@ -849,6 +849,18 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
         if let Some(callback) = self.progress.as_mut() {
             callback(&progress);
         }
+    }
+}
+
+/// Runs blocking store work (the final fsync, or unwrapping and verifying a secured file,
+/// which reads it whole) so that, on a multi-thread runtime, the other sessions' tasks move
+/// to another worker meanwhile.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
     }
 }
 
