@@ -52,6 +52,12 @@ pub struct Config {
     /// Our TLS certificate, key and default trust anchors. Needed for TLS sessions.
     #[serde(default)]
     pub tls: Option<TlsFiles>,
+    /// OFTP2 security (feature `cms`): our certificate and key, the partners'
+    /// certificates. [`SecurityConfig::load`](crate::security::SecurityConfig::load) makes
+    /// the store's [`FileSecurity`](crate::protection::FileSecurity) of it.
+    #[cfg(feature = "cms")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<crate::security::SecurityConfig>,
 }
 
 impl Config {
@@ -68,6 +74,8 @@ impl Config {
             partners: Vec::new(),
             limits: Limits::default(),
             tls: None,
+            #[cfg(feature = "cms")]
+            security: None,
         }
     }
 

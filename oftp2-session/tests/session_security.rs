@@ -55,7 +55,15 @@ fn secure_partner(peer: &str, own: &str, address: Option<String>) -> Partner {
     partner
 }
 
-fn queue(site: &Site, to: &str, name: &str, format: RecordFormat, lrecl: u64, data: &[u8], services: FileServices) {
+fn queue(
+    site: &Site,
+    to: &str,
+    name: &str,
+    format: RecordFormat,
+    lrecl: u64,
+    data: &[u8],
+    services: FileServices,
+) {
     let file = OutgoingFile {
         dataset_name: name.parse().unwrap(),
         format,
@@ -128,7 +136,12 @@ async fn every_suite_signed_compressed_encrypted_both_ways_after_secure_authenti
         // Signed EERPs came back both ways, verified against the sender's hash.
         let a_checks = receipt_checks(&ours);
         assert_eq!(a_checks.len(), 2, "{context}: {a_checks:?}");
-        assert!(a_checks.iter().all(|(kind, check)| *kind == "EERP" && *check == ReceiptCheck::Verified), "{context}: {a_checks:?}");
+        assert!(
+            a_checks
+                .iter()
+                .all(|(kind, check)| *kind == "EERP" && *check == ReceiptCheck::Verified),
+            "{context}: {a_checks:?}"
+        );
         let b_checks = receipt_checks(&theirs);
         assert_eq!(b_checks, vec![("EERP", ReceiptCheck::Verified)], "{context}");
         for entry in a.store().outgoing_all(&id(B)).unwrap() {
@@ -158,7 +171,8 @@ async fn a_tampered_file_ends_in_efna_21_and_a_nerp() {
         .collect();
     assert_eq!(outbox.len(), 1, "{outbox:?}");
     let mut secured = std::fs::read(&outbox[0]).unwrap();
-    let at = secured.windows(data.len().min(64)).position(|w| w == &data[..data.len().min(64)]).unwrap();
+    let at =
+        secured.windows(data.len().min(64)).position(|w| w == &data[..data.len().min(64)]).unwrap();
     secured[at + 10] ^= 0x20;
     std::fs::write(&outbox[0], &secured).unwrap();
 
@@ -224,4 +238,38 @@ async fn a_partner_that_must_encrypt_is_refused_an_unencrypted_file_with_sfna_17
         other => panic!("{other:?}"),
     }
     assert!(b.inbox(A).is_empty());
+}
+
+#[test]
+fn a_configuration_file_names_the_identity_and_the_partners_certificates() {
+    let pki = Pki::new();
+    let json = format!(
+        r#"{{
+            "odette_id": "{A}",
+            "security": {{
+                "identity": {{ "format": "pkcs12", "path": {p12:?}, "password_env": "OFTP_TEST_P12" }},
+                "partners": {{ "{B}": {b:?} }},
+                "trust_anchors": [{ca:?}],
+                "min_rsa_bits": 2048
+            }}
+        }}"#,
+        p12 = pki.a.p12,
+        b = pki.b.cert,
+        ca = pki.ca.cert,
+    );
+    let config: oftp2_session::config::Config = serde_json::from_str(&json).unwrap();
+    let security_config = config.security.unwrap();
+    // The password comes from the environment; without it, loading says which variable.
+    std::env::remove_var("OFTP_TEST_P12");
+    let missing = security_config.load().unwrap_err().to_string();
+    assert!(missing.contains("OFTP_TEST_P12"), "{missing}");
+    std::env::set_var("OFTP_TEST_P12", interop_support::P12_PASSWORD);
+    let security = security_config.load().unwrap();
+    assert_eq!(security.identity().certificate, certificate(&pki.a));
+    assert_eq!(security.partner_certificate(&id(B)), Some(&certificate(&pki.b)));
+    // A partner certificate that does not chain to the anchors is refused at load time.
+    let mut wrong = security_config.clone();
+    wrong.trust_anchors = vec![oftp2_session::security::identity::CertificateSource::new(&pki.a.cert)];
+    let refused = wrong.load().unwrap_err().to_string();
+    assert!(refused.contains("partner-b"), "{refused}");
 }

@@ -16,6 +16,7 @@
 //! | EERP/NERP hashes and signatures (§5.3.13, §5.3.14) | [`receipt`] |
 //! | Errors, with the EFNA/NERP reason the peer is told | [`error`] |
 //! | All of it for the store, the driver and the engine: [`CmsSecurity`] | [`provider`] |
+//! | Where a configuration file finds identity, certificates, anchors | [`config`] |
 //!
 //! Every parser here is total: it reads any input without panicking, with limits on the
 //! size of every structure it holds in memory; file contents stream with bounded memory.
@@ -24,6 +25,7 @@ pub mod asn1;
 pub mod challenge;
 pub mod cipher;
 pub mod compressed;
+pub mod config;
 pub mod digest;
 pub mod enveloped;
 pub mod error;
@@ -36,5 +38,6 @@ pub mod signature;
 pub mod signed;
 pub mod suite;
 
+pub use config::SecurityConfig;
 pub use error::SecurityError;
 pub use provider::{CmsAuthenticator, CmsSecurity, CmsSecurityBuilder};
