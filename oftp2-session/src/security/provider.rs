@@ -153,7 +153,11 @@ fn suite(code: CipherSuite) -> Result<Suite, ProtectionError> {
 
 /// A security error as the peer hears of it.
 fn refused(error: SecurityError) -> ProtectionError {
-    ProtectionError { efna: error.efna_reason(), nerp: error.nerp_reason(), message: error.to_string() }
+    ProtectionError {
+        efna: error.efna_reason(),
+        nerp: error.nerp_reason(),
+        message: error.to_string(),
+    }
 }
 
 fn pipeline_services(services: &FileServices) -> pipeline::FileServices {
