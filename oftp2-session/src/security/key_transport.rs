@@ -104,3 +104,53 @@ pub fn decrypt_key(
 ) -> Result<Zeroizing<Vec<u8>>, SecurityError> {
     KeyDecryptor::new(own)?.decrypt(encrypted_key, key_len)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::rsa::KeySize;
+
+    use super::*;
+
+    fn keys() -> (PrivateKey, Pkcs1PublicEncryptingKey) {
+        let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).unwrap();
+        let public = Pkcs1PublicEncryptingKey::new(private.public_key()).unwrap();
+        let pkcs8 = private.as_der().unwrap();
+        (PrivateKey::from_pkcs8_der(pkcs8.as_ref()).unwrap(), public)
+    }
+
+    fn encrypt(public: &Pkcs1PublicEncryptingKey, plain: &[u8]) -> Vec<u8> {
+        let mut out = vec![0u8; public.ciphertext_size()];
+        public.encrypt(plain, &mut out).unwrap().to_vec()
+    }
+
+    #[test]
+    fn recovers_the_key_or_answers_random_keys_of_the_right_length() {
+        let (private, public) = keys();
+        let decryptor = KeyDecryptor::new(&private).unwrap();
+        assert_eq!(decryptor.key_size_bytes(), 256);
+        let key = [0x5Au8; 32];
+        let encrypted = encrypt(&public, &key);
+        assert_eq!(&decryptor.decrypt(&encrypted, 32).unwrap()[..], &key[..]);
+        assert_eq!(&decrypt_key(&private, &encrypted, 32).unwrap()[..], &key[..]);
+
+        // A well-formed key of another length than the algorithm's: random substitutes.
+        let a = decryptor.decrypt(&encrypted, 24).unwrap();
+        let b = decryptor.decrypt(&encrypted, 24).unwrap();
+        assert_eq!(a.len(), 24);
+        assert_ne!(a, b);
+        assert_ne!(&a[..], &key[..24]);
+
+        // Bad padding (the ciphertext altered), a short ciphertext, nothing at all.
+        let mut altered = encrypted.clone();
+        altered[100] ^= 1;
+        for bad in [altered, encrypted[1..].to_vec(), Vec::new(), vec![0xFF; 256]] {
+            let a = decryptor.decrypt(&bad, 32).unwrap();
+            let b = decryptor.decrypt(&bad, 32).unwrap();
+            assert_eq!(a.len(), 32);
+            assert_ne!(a, b, "a fresh substitute each time");
+            assert_ne!(&a[..], &key[..]);
+        }
+    }
+}
