@@ -171,7 +171,10 @@ fn no_restart_without_agreement_or_for_another_file() {
     drop(file);
 
     // A secured file (signed, compressed or enveloped, as the engine's `is_secured`
-    // says) restarts in blocks of the transmitted file, even if it is F or V.
+    // says) restarts in blocks of the transmitted file, even if it is F or V. (A store
+    // with file security: one without refuses a signed file.)
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_secured(dir.path());
     let mut signed = sfid("SIGNED", RecordFormat::Fixed, 80, 8192);
     signed.security_level = SecurityLevel::Signed;
     let mut enveloped = sfid("ENVELOPED", RecordFormat::Variable, 80, 8192);
@@ -504,4 +507,40 @@ fn the_engine_may_resume_lower_than_offered() {
 
 fn sfid_v() -> oftp2_codec::command::Sfid {
     sfid("VAR", RecordFormat::Variable, 100, 300)
+}
+
+#[test]
+fn a_secured_file_is_refused_before_its_data_when_the_store_has_no_file_security() {
+    use oftp2_codec::fields::{CipherSuite, FileCompression};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let cases = [
+        (
+            SecurityLevel::EncryptedAndSigned,
+            FileCompression::Zlib,
+            false,
+            SfnaReason::ENCRYPTED_FILE_NOT_ALLOWED,
+        ),
+        (SecurityLevel::Signed, FileCompression::Zlib, false, SfnaReason::SIGNED_FILE_NOT_ALLOWED),
+        (SecurityLevel::None, FileCompression::Zlib, false, SfnaReason::COMPRESSION_NOT_ALLOWED),
+        (SecurityLevel::None, FileCompression::None, true, SfnaReason::CIPHER_SUITE_NOT_SUPPORTED),
+    ];
+    for (level, compression, signed_receipt, reason) in cases {
+        let mut secured = sfid("SECURED", U, 0, 10);
+        secured.security_level = level;
+        secured.compression = compression;
+        secured.cipher_suite = CipherSuite::AES256_RSA_SHA256;
+        secured.enveloping = FileEnveloping::Cms;
+        secured.signed_eerp_request = signed_receipt;
+        match store.begin_incoming(&partner(), &secured, true).unwrap() {
+            IncomingDecision::Refuse(refusal) => {
+                assert_eq!(refusal.reason, reason, "{level:?} {compression:?}");
+                assert!(!refusal.retry);
+                assert!(refusal.text.contains("no OFTP2 file security"), "{}", refusal.text);
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    // An unsecured file is still welcome.
+    accept(store.begin_incoming(&partner(), &sfid("PLAIN", U, 0, 10), true).unwrap());
 }

@@ -296,3 +296,28 @@ fn an_unfinished_queue_leaves_nothing_behind() {
     assert_eq!(names(&outbox).len(), 2);
     assert_eq!(store.outgoing(&partner()).unwrap().len(), 1);
 }
+
+#[test]
+fn a_file_asking_for_security_is_secured_when_queued_and_needs_a_file_security() {
+    use oftp2_codec::fields::{CipherSuite, FileCompression, FileEnveloping, SecurityLevel};
+    use oftp2_session::protection::FileServices;
+    let dir = tempfile::tempdir().unwrap();
+    let services = FileServices::all(CipherSuite::AES256_RSA_SHA512);
+    let mut wanting = file("SECURE.ME", b"payload");
+    wanting.services = services;
+    let error = open(dir.path()).queue_outgoing(&partner(), wanting).unwrap_err();
+    assert!(error.to_string().contains("no FileSecurity"), "{error}");
+
+    let store = open_secured(dir.path());
+    let mut secured = file("SECURE.ME", b"payload");
+    secured.services = services;
+    let id = store.queue_outgoing(&partner(), secured).unwrap();
+    let entry = store.outgoing_entry(&id).unwrap();
+    assert_eq!(entry.sfid.security_level, SecurityLevel::EncryptedAndSigned);
+    assert_eq!(entry.sfid.cipher_suite, CipherSuite::AES256_RSA_SHA512);
+    assert_eq!(entry.sfid.compression, FileCompression::Zlib);
+    assert_eq!(entry.sfid.enveloping, FileEnveloping::Cms);
+    assert!(entry.sfid.signed_eerp_request);
+    assert_eq!(FileServices::of(&entry.sfid), services);
+    assert_eq!(entry.transmitted_hash, Some(Vec::new()), "the hash the FileSecurity gave");
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use oftp2_codec::command::{Eerp, Nerp, Sfid};
 use oftp2_codec::fields::{OdetteId, RecordFormat, Utf8Text};
-use oftp2_codec::reason::NerpReason;
+use oftp2_codec::reason::{NerpReason, SfnaReason};
 use oftp2_codec::record::{restart_position, restarts_on_records, Counts, RESTART_BLOCK};
 use serde::{Deserialize, Serialize};
 
@@ -180,6 +180,10 @@ pub(crate) fn begin(
         });
     }
 
+    if let Some(refusal) = unsupported_services(shared, sfid) {
+        return Ok(IncomingDecision::Refuse(refusal));
+    }
+
     let announced = sfid.file_size.get().max(sfid.original_file_size.get());
     let needed = announced.saturating_mul(1024);
     if let Some(limit) = shared.options.max_file_size {
@@ -328,6 +332,31 @@ impl FsIncoming {
     fn temp_name(&self) -> String {
         format!("{}{PART_SUFFIX}", self.key)
     }
+}
+
+/// The refusal of a file whose §6 services this store cannot provide (no
+/// [`FileSecurity`](crate::protection::FileSecurity) configured), before any data flows:
+/// SFNA 16 for an encrypted file, 19 signed, 18 compressed, 15 for a signed EERP request
+/// (its cipher suite cannot be honoured); no retry.
+fn unsupported_services(shared: &Shared, sfid: &Sfid) -> Option<Refusal> {
+    let services = FileServices::of(sfid);
+    if !services.needs_security() || shared.options.security.is_some() {
+        return None;
+    }
+    let reason = if services.encrypted {
+        SfnaReason::ENCRYPTED_FILE_NOT_ALLOWED
+    } else if services.signed {
+        SfnaReason::SIGNED_FILE_NOT_ALLOWED
+    } else if services.compressed {
+        SfnaReason::COMPRESSION_NOT_ALLOWED
+    } else {
+        SfnaReason::CIPHER_SUITE_NOT_SUPPORTED
+    };
+    Some(Refusal {
+        reason,
+        retry: false,
+        text: "this node has no OFTP2 file security configured".into(),
+    })
 }
 
 /// A secured file unwrapped (§6) and its receipt made.

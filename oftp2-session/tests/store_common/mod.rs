@@ -7,7 +7,8 @@ use oftp2_codec::fields::{
     RestartPosition, SecurityLevel, UserData, Utf8Text, VirtualFileDate, VirtualFileTime,
 };
 use oftp2_codec::record::file_size;
-use oftp2_session::store::{DeliveredFile, FsStore, IncomingDecision, IncomingFile};
+use oftp2_session::store::{DeliveredFile, FsStore, IncomingDecision, IncomingFile, StoreOptions};
+use std::path::Path;
 
 pub const US: &str = "O0013000000000000001";
 pub const PARTNER: &str = "O0013000000000000002";
@@ -79,4 +80,71 @@ pub fn names(dir: &std::path::Path) -> Vec<String> {
     };
     names.sort();
     names
+}
+
+/// A [`FileSecurity`](oftp2_session::protection::FileSecurity) that copies files as they
+/// are: for store tests about when security is asked for, not about the cryptography
+/// (which `session_security.rs` tests with the real one).
+#[derive(Debug)]
+pub struct PassThrough;
+
+impl oftp2_session::protection::FileSecurity for PassThrough {
+    fn protect(
+        &self,
+        _: &OdetteId,
+        _: &oftp2_session::protection::FileServices,
+        original: &mut dyn std::io::Read,
+        transmitted: &mut dyn std::io::Write,
+    ) -> Result<Vec<u8>, oftp2_session::protection::ProtectionError> {
+        std::io::copy(original, transmitted).unwrap();
+        Ok(Vec::new())
+    }
+
+    fn unprotect(
+        &self,
+        _: &OdetteId,
+        _: &Sfid,
+        transmitted: &mut dyn std::io::Read,
+        original: &mut dyn std::io::Write,
+    ) -> Result<Vec<u8>, oftp2_session::protection::ProtectionError> {
+        std::io::copy(transmitted, original).unwrap();
+        Ok(Vec::new())
+    }
+
+    fn digest(
+        &self,
+        _: CipherSuite,
+        _: &mut dyn std::io::Read,
+    ) -> Result<Vec<u8>, oftp2_session::protection::ProtectionError> {
+        Ok(Vec::new())
+    }
+
+    fn sign_receipt(
+        &self,
+        _: &OdetteId,
+        _: CipherSuite,
+        _: &mut oftp2_session::store::Receipt,
+        _: &[u8],
+    ) -> Result<(), oftp2_session::protection::ProtectionError> {
+        Ok(())
+    }
+
+    fn check_receipt(
+        &self,
+        _: &OdetteId,
+        _: CipherSuite,
+        _: &oftp2_session::store::Receipt,
+        _: Option<&[u8]>,
+    ) -> oftp2_session::protection::ReceiptCheck {
+        oftp2_session::protection::ReceiptCheck::Unsigned
+    }
+}
+
+/// A store with the [`PassThrough`] file security.
+pub fn open_secured(dir: &Path) -> FsStore {
+    let options = StoreOptions {
+        security: Some(std::sync::Arc::new(PassThrough)),
+        ..StoreOptions::new(us())
+    };
+    FsStore::with_options(dir, options).unwrap()
 }
