@@ -739,13 +739,19 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
             engine::Receipt::Eerp(eerp) => &eerp.signature,
             engine::Receipt::Nerp(nerp) => &nerp.signature,
         };
+        let entry = file.and_then(|id| self.store.outgoing_entry(id).ok());
         if signature.is_empty() {
+            if entry.as_ref().is_some_and(|e| e.sfid.signed_eerp_request) {
+                return ReceiptCheck::Invalid(format!(
+                    "the file asked for a signed receipt (SFIDSIGN), but the {} is unsigned",
+                    receipt.name()
+                ));
+            }
             return ReceiptCheck::Unsigned;
         }
         let Some(security) = self.store.security() else {
             return ReceiptCheck::Invalid("signed, but no file security is configured".into());
         };
-        let entry = file.and_then(|id| self.store.outgoing_entry(id).ok());
         let suite = entry.as_ref().map_or(CipherSuite::NONE, |e| e.sfid.cipher_suite);
         let hash = entry.as_ref().and_then(|e| e.transmitted_hash.as_deref());
         security.check_receipt(partner, suite, receipt, hash)

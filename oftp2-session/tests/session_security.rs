@@ -269,7 +269,99 @@ fn a_configuration_file_names_the_identity_and_the_partners_certificates() {
     assert_eq!(security.partner_certificate(&id(B)), Some(&certificate(&pki.b)));
     // A partner certificate that does not chain to the anchors is refused at load time.
     let mut wrong = security_config.clone();
-    wrong.trust_anchors = vec![oftp2_session::security::identity::CertificateSource::new(&pki.a.cert)];
+    wrong.trust_anchors =
+        vec![oftp2_session::security::identity::CertificateSource::new(&pki.a.cert)];
     let refused = wrong.load().unwrap_err().to_string();
     assert!(refused.contains("partner-b"), "{refused}");
+}
+
+/// A partner that unwraps files but ignores SFIDSIGN: its EERPs go out unsigned.
+#[derive(Debug)]
+struct IgnoresSfidsign(CmsSecurity);
+
+impl oftp2_session::protection::FileSecurity for IgnoresSfidsign {
+    fn protect(
+        &self,
+        partner: &oftp2_codec::fields::OdetteId,
+        services: &FileServices,
+        original: &mut dyn std::io::Read,
+        transmitted: &mut dyn std::io::Write,
+    ) -> Result<Vec<u8>, oftp2_session::protection::ProtectionError> {
+        self.0.protect(partner, services, original, transmitted)
+    }
+
+    fn unprotect(
+        &self,
+        partner: &oftp2_codec::fields::OdetteId,
+        sfid: &oftp2_codec::command::Sfid,
+        transmitted: &mut dyn std::io::Read,
+        original: &mut dyn std::io::Write,
+    ) -> Result<Vec<u8>, oftp2_session::protection::ProtectionError> {
+        self.0.unprotect(partner, sfid, transmitted, original)
+    }
+
+    fn digest(
+        &self,
+        suite: CipherSuite,
+        transmitted: &mut dyn std::io::Read,
+    ) -> Result<Vec<u8>, oftp2_session::protection::ProtectionError> {
+        self.0.digest(suite, transmitted)
+    }
+
+    fn sign_receipt(
+        &self,
+        _: &oftp2_codec::fields::OdetteId,
+        _: CipherSuite,
+        _: &mut Receipt,
+        _: &[u8],
+    ) -> Result<(), oftp2_session::protection::ProtectionError> {
+        Ok(())
+    }
+
+    fn check_receipt(
+        &self,
+        partner: &oftp2_codec::fields::OdetteId,
+        suite: CipherSuite,
+        receipt: &Receipt,
+        expected_hash: Option<&[u8]>,
+    ) -> ReceiptCheck {
+        self.0.check_receipt(partner, suite, receipt, expected_hash)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_eerp_for_a_file_that_asked_for_a_signed_one_is_reported_invalid() {
+    let pki = Pki::new();
+    let a = secure_site(A, &pki.a, partner(B, A, Transport::PlainTcp, None), certificate(&pki.b));
+    let careless =
+        CmsSecurity::builder(identity(&pki.b)).partner(id(A), certificate(&pki.a)).build().unwrap();
+    let dir = scratch();
+    let options = StoreOptions {
+        security: Some(Arc::new(IgnoresSfidsign(careless))),
+        ..StoreOptions::new(id(B))
+    };
+    let b = Site {
+        node: Node::new(
+            Arc::new(config(B, vec![partner(A, B, Transport::PlainTcp, None)], Params::default())),
+            Arc::new(FsStore::with_options(dir.path(), options).unwrap()),
+        ),
+        dir,
+    };
+    let data = text_lines(100, 1);
+    queue(
+        &a,
+        B,
+        "WANTS.SIGNED",
+        RecordFormat::Unstructured,
+        0,
+        &data,
+        FileServices::all(CipherSuite::AES256_RSA_SHA256),
+    );
+    let (ours, _) = session(&a, &b).await;
+    assert_eq!(b.inbox(A).len(), 1, "delivered");
+    let checks = receipt_checks(&ours);
+    assert!(
+        matches!(checks.as_slice(), [("EERP", ReceiptCheck::Invalid(why))] if why.contains("SFIDSIGN")),
+        "{checks:?}"
+    );
 }
