@@ -14,7 +14,10 @@
 //! reads one complete element into memory, up to a size limit, and normalises BER to DER
 //! (definite lengths, constructed strings joined) so `der` can decode it. The content octets
 //! of an OCTET STRING, primitive or constructed (nested chunks, indefinite length), stream
-//! through [`OctetStringReader`], which implements [`std::io::Read`].
+//! through [`OctetStringReader`], which implements [`std::io::Read`]. [`Reader::decode`]
+//! reads one element and decodes it with `der` (an OID, an `AlgorithmIdentifier`);
+//! [`Reader::enter_content_info`] steps into a CMS structure whether or not a ContentInfo
+//! (RFC 5652 §3) is around it.
 //!
 //! Limits: lengths beyond [`MAX_LENGTH`] and nesting deeper than [`MAX_DEPTH`] are
 //! rejected; tag numbers must fit in a `u32`. Every error is [`SecurityError::Malformed`]
@@ -27,7 +30,9 @@
 //! [`Writer::raw`]), indefinite-length constructed headers ([`Writer::indefinite`]) and their
 //! end-of-contents ([`Writer::eoc`]). [`OctetStringWriter`] turns streamed content into a
 //! constructed, indefinite-length OCTET STRING of primitive chunks, as `openssl cms -stream`
-//! and Bouncy Castle's stream generators write it.
+//! and Bouncy Castle's stream generators write it. [`Writer::start_content_info`] and
+//! [`Writer::end_content_info`] open and close a CMS structure, with or without its
+//! ContentInfo.
 //!
 //! # Example
 //!
