@@ -20,9 +20,12 @@
 //! (RFC 5652 §3) is around it.
 //!
 //! Limits: lengths beyond [`MAX_LENGTH`] and nesting deeper than [`MAX_DEPTH`] are
-//! rejected; tag numbers must fit in a `u32`. Every error is [`SecurityError::Malformed`]
-//! (with the structure being read and the offset) or [`SecurityError::TooLarge`]; a
-//! truncated input is `Malformed` too.
+//! rejected; tag numbers must fit in a `u32`. Every error is
+//! [`SecurityError::Malformed`] (with the structure being read and the offset) or
+//! [`SecurityError::TooLarge`]; a truncated input is `Malformed` too.
+//!
+//! [`SecurityError::Malformed`]: super::SecurityError::Malformed
+//! [`SecurityError::TooLarge`]: super::SecurityError::TooLarge
 //!
 //! # Writing
 //!
