@@ -19,21 +19,19 @@
 #![allow(clippy::unwrap_used)] // benchmark setup: a panic is a failure
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
-use std::cell::RefCell;
+mod support;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use criterion::measurement::WallTime;
-use criterion::{
-    criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
-};
-use oftp2_benches::Peak;
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use oftp2_codec::fields::CipherSuite;
 use oftp2_session::security::identity::{Certificate, Identity, PrivateKey};
 use oftp2_session::security::pipeline::{protect, unprotect, FileServices};
+use support::measure;
 use tempfile::TempDir;
 
 fn octets() -> u64 {
@@ -260,59 +258,6 @@ impl Setup {
     }
 }
 
-#[derive(Default)]
-struct Measured {
-    times: Vec<Duration>,
-    note: String,
-    memory: String,
-}
-
-impl Measured {
-    /// The median throughput in MB/s (10^6 octets a second).
-    fn median_mb_s(&self, octets: u64) -> f64 {
-        let mut rates: Vec<f64> =
-            self.times.iter().map(|t| octets as f64 / t.as_secs_f64() / 1e6).collect();
-        rates.sort_by(f64::total_cmp);
-        match rates.len() {
-            0 => f64::NAN,
-            n if n % 2 == 1 => *rates.get(n / 2).unwrap(),
-            n => (rates.get(n / 2 - 1).unwrap() + rates.get(n / 2).unwrap()) / 2.0,
-        }
-    }
-}
-
-/// Benchmarks `run` (one timed pass a call) as `name`, keeping every time and our
-/// process's peak memory meanwhile (`external` runs report their own memory instead).
-fn measure(
-    group: &mut BenchmarkGroup<'_, WallTime>,
-    name: &str,
-    external: bool,
-    run: impl Fn() -> (Duration, String),
-) -> Measured {
-    let measured = RefCell::new(Measured::default());
-    let peak = Peak::start();
-    group.bench_function(name, |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (time, note) = run();
-                let mut measured = measured.borrow_mut();
-                measured.times.push(time);
-                measured.note = note;
-                total += time;
-            }
-            total
-        })
-    });
-    let mut measured = measured.into_inner();
-    measured.memory = if external {
-        measured.note.clone()
-    } else {
-        format!("{}; {}", measured.note, peak.describe())
-    };
-    measured
-}
-
 fn cms_pipeline(c: &mut Criterion) {
     let setup = Setup::new();
     let mut group = c.benchmark_group(format!("cms_pipeline/{}_octets", setup.octets));
@@ -325,29 +270,27 @@ fn cms_pipeline(c: &mut Criterion) {
     let rows = [
         (
             "protect: sign, compress, encrypt",
-            measure(&mut group, "protect sign+compress+encrypt", false, || setup.protect(true)),
+            measure(&mut group, "protect sign+compress+encrypt", || setup.protect(true)),
         ),
         (
             "unprotect: decrypt, inflate, verify",
-            measure(&mut group, "unprotect decrypt+inflate+verify", false, || {
-                setup.unprotect(true)
-            }),
+            measure(&mut group, "unprotect decrypt+inflate+verify", || setup.unprotect(true)),
         ),
         (
             "protect: sign, encrypt",
-            measure(&mut group, "protect sign+encrypt", false, || setup.protect(false)),
+            measure(&mut group, "protect sign+encrypt", || setup.protect(false)),
         ),
         (
             "unprotect: decrypt, verify",
-            measure(&mut group, "unprotect decrypt+verify", false, || setup.unprotect(false)),
+            measure(&mut group, "unprotect decrypt+verify", || setup.unprotect(false)),
         ),
         (
             "openssl cms -sign | -encrypt",
-            measure(&mut group, "openssl sign | encrypt", true, || setup.openssl_protect()),
+            measure(&mut group, "openssl sign | encrypt", || setup.openssl_protect()),
         ),
         (
             "openssl cms -decrypt | -verify",
-            measure(&mut group, "openssl decrypt | verify", true, || setup.openssl_unprotect()),
+            measure(&mut group, "openssl decrypt | verify", || setup.openssl_unprotect()),
         ),
     ];
     group.finish();
@@ -365,11 +308,16 @@ fn cms_pipeline(c: &mut Criterion) {
             println!("  {label:38} not measured (filtered out)");
             continue;
         }
+        // OpenSSL runs in other processes: their memory is in the note, ours is the peak.
+        let memory = if label.starts_with("openssl") {
+            measured.note.clone()
+        } else {
+            format!("{}; {}", measured.note, measured.memory)
+        };
         println!(
-            "  {label:38} {:7.1} MB/s over {} runs; {}",
+            "  {label:38} {:7.1} MB/s over {} runs; {memory}",
             measured.median_mb_s(octets),
             measured.times.len(),
-            measured.memory
         );
     }
 }

@@ -20,18 +20,15 @@
 #![allow(clippy::unwrap_used)] // benchmark setup: a panic is a failure
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
+mod support;
 #[path = "../../oftp2-session/tests/transport_support/mod.rs"]
 mod transport_support;
 
-use std::cell::RefCell;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::measurement::WallTime;
-use criterion::{
-    criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,
-};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use oftp2_codec::fields::{
     BufferSize, Credit, OdetteId, RecordFormat, RecordLength, SendReceive, UserData, Utf8Text,
 };
@@ -43,6 +40,7 @@ use oftp2_session::store::{FileStore, FsStore, OutgoingFile, OutgoingSource};
 use oftp2_session::transport::tls::{client_config_for, server_config_for};
 use oftp2_session::transport::{connect, ClientSecurity, Listener, ServerSecurity};
 use rustls::pki_types::ServerName;
+use support::measure;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
@@ -356,100 +354,6 @@ fn store_dir() -> TempDir {
     }
 }
 
-/// A field of `/proc/self/status` in KiB.
-fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Peak memory while something runs: VmHWM after it, less VmRSS before it, with VmHWM
-/// reset first (`5` to `/proc/self/clear_refs`). Without the reset, the growth of the
-/// high-water mark over the whole process is all that can be said.
-struct Peak {
-    reset: bool,
-    rss_before: u64,
-    hwm_before: u64,
-}
-
-impl Peak {
-    fn start() -> Self {
-        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-        Peak {
-            reset,
-            rss_before: status_kib("VmRSS:").unwrap_or(0),
-            hwm_before: status_kib("VmHWM:").unwrap_or(0),
-        }
-    }
-
-    fn describe(&self) -> String {
-        let hwm = status_kib("VmHWM:").unwrap_or(0);
-        let mib = |kib: u64| kib as f64 / 1024.0;
-        if self.reset {
-            format!(
-                "peak RSS {:.1} MiB, {:+.1} MiB over the {:.1} MiB before",
-                mib(hwm),
-                mib(hwm) - mib(self.rss_before),
-                mib(self.rss_before)
-            )
-        } else {
-            format!(
-                "VmHWM {:.1} MiB, {:+.1} MiB (not resettable here)",
-                mib(hwm),
-                mib(hwm) - mib(self.hwm_before)
-            )
-        }
-    }
-}
-
-#[derive(Default)]
-struct Measured {
-    times: Vec<Duration>,
-    version: String,
-    memory: String,
-}
-
-impl Measured {
-    /// The median throughput in MB/s (10^6 octets a second).
-    fn median_mb_s(&self, octets: u64) -> f64 {
-        let mut rates: Vec<f64> =
-            self.times.iter().map(|t| octets as f64 / t.as_secs_f64() / 1e6).collect();
-        rates.sort_by(f64::total_cmp);
-        match rates.len() {
-            0 => f64::NAN,
-            n if n % 2 == 1 => *rates.get(n / 2).unwrap(),
-            n => (rates.get(n / 2 - 1).unwrap() + rates.get(n / 2).unwrap()) / 2.0,
-        }
-    }
-}
-
-/// Benchmarks `run` (one timed transfer a call) as `name`, keeping every time and the
-/// peak memory meanwhile.
-fn measure(
-    group: &mut BenchmarkGroup<'_, WallTime>,
-    name: &str,
-    run: impl Fn() -> (Duration, String),
-) -> Measured {
-    let measured = RefCell::new(Measured::default());
-    let peak = Peak::start();
-    group.bench_function(name, |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (time, version) = run();
-                let mut measured = measured.borrow_mut();
-                measured.times.push(time);
-                measured.version = version;
-                total += time;
-            }
-            total
-        })
-    });
-    let mut measured = measured.into_inner();
-    measured.memory = peak.describe();
-    measured
-}
-
 fn session_tls(c: &mut Criterion) {
     let setup = Setup::new();
     let sets = [Params { buffer: 99_999, credit: 999 }, Params { buffer: 2_048, credit: 7 }];
@@ -494,20 +398,20 @@ fn session_tls(c: &mut Criterion) {
         println!(
             "    raw TLS       {raw_rate:7.1} MB/s over {} runs ({}); {}",
             raw.times.len(),
-            raw.version,
+            raw.note,
             raw.memory
         );
         println!(
             "    durable write {disk_rate:7.1} MB/s over {} runs ({}); {}",
             disk.times.len(),
-            disk.version,
+            disk.note,
             disk.memory
         );
         println!(
             "    OFTP session  {session_rate:7.1} MB/s over {} runs ({}) = {:.1}% of raw TLS, \
              {:.1}% of the durable write; {}",
             session.times.len(),
-            session.version,
+            session.note,
             100.0 * session_rate / raw_rate,
             100.0 * session_rate / disk_rate,
             session.memory

@@ -1,0 +1,108 @@
+//! What the benchmarks share: timing each run with criterion while keeping every time,
+//! the median throughput of those times, and the process's peak memory meanwhile.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::BenchmarkGroup;
+
+/// A field of `/proc/self/status` in KiB.
+pub fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Peak memory while something runs: VmHWM after it, less VmRSS before it, with VmHWM
+/// reset first (`5` to `/proc/self/clear_refs`). Without the reset, the growth of the
+/// high-water mark over the whole process is all that can be said.
+pub struct Peak {
+    reset: bool,
+    rss_before: u64,
+    hwm_before: u64,
+}
+
+impl Peak {
+    pub fn start() -> Self {
+        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+        Peak {
+            reset,
+            rss_before: status_kib("VmRSS:").unwrap_or(0),
+            hwm_before: status_kib("VmHWM:").unwrap_or(0),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let hwm = status_kib("VmHWM:").unwrap_or(0);
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        if self.reset {
+            format!(
+                "peak RSS {:.1} MiB, {:+.1} MiB over the {:.1} MiB before",
+                mib(hwm),
+                mib(hwm) - mib(self.rss_before),
+                mib(self.rss_before)
+            )
+        } else {
+            format!(
+                "VmHWM {:.1} MiB, {:+.1} MiB (not resettable here)",
+                mib(hwm),
+                mib(hwm) - mib(self.hwm_before)
+            )
+        }
+    }
+}
+
+/// The times of every timed run, what the last run said of itself, and the peak memory.
+#[derive(Default)]
+pub struct Measured {
+    /// Every timed run.
+    pub times: Vec<Duration>,
+    /// What the last run said (a TLS version, a size).
+    pub note: String,
+    /// The peak memory while measured, in words.
+    pub memory: String,
+}
+
+impl Measured {
+    /// The median throughput in MB/s (10^6 octets a second).
+    pub fn median_mb_s(&self, octets: u64) -> f64 {
+        let mut rates: Vec<f64> =
+            self.times.iter().map(|t| octets as f64 / t.as_secs_f64() / 1e6).collect();
+        rates.sort_by(f64::total_cmp);
+        match rates.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => *rates.get(n / 2).unwrap(),
+            n => (rates.get(n / 2 - 1).unwrap() + rates.get(n / 2).unwrap()) / 2.0,
+        }
+    }
+}
+
+/// Benchmarks `run` (one timed run a call, returning its time and a note) as `name`, keeping every time and the
+/// peak memory meanwhile.
+pub fn measure(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    run: impl Fn() -> (Duration, String),
+) -> Measured {
+    let measured = RefCell::new(Measured::default());
+    let peak = Peak::start();
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let (time, note) = run();
+                let mut measured = measured.borrow_mut();
+                measured.times.push(time);
+                measured.note = note;
+                total += time;
+            }
+            total
+        })
+    });
+    let mut measured = measured.into_inner();
+    measured.memory = peak.describe();
+    measured
+}
