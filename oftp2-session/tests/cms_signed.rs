@@ -93,6 +93,18 @@ fn empty_content_and_options() {
 }
 
 #[test]
+fn a_key_that_is_not_the_certificates_cannot_sign() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = party(dir.path(), "alice", 1);
+    let bob = party(dir.path(), "bob", 2);
+    let mut mixed = alice.identity.clone();
+    mixed.key = bob.identity.key.clone();
+    let err = signed::sign(b"x", &mixed, DigestAlgorithm::Sha256).unwrap_err();
+    assert!(matches!(err, SecurityError::Key(_)), "{err}");
+    assert!(SignedWriter::new(Vec::new(), &mixed, DigestAlgorithm::Sha1).is_err());
+}
+
+#[test]
 fn openssl_verifies_ours_der_and_ber() {
     let dir = tempfile::tempdir().unwrap();
     let alice = party(dir.path(), "alice", 1);

@@ -104,6 +104,12 @@ impl Signer {
         digest: DigestAlgorithm,
         options: &SignOptions,
     ) -> Result<Self, SecurityError> {
+        if !identity.key.matches(&identity.certificate) {
+            return Err(SecurityError::Key(format!(
+                "the private key is not the key of the signer's certificate {}",
+                identity.certificate.subject()
+            )));
+        }
         let tbs = &identity.certificate.x509().tbs_certificate;
         let mut sid_content = to_der(&tbs.issuer, "Name")?;
         sid_content.extend(to_der(&tbs.serial_number, "CertificateSerialNumber")?);
