@@ -1,15 +1,17 @@
 //! The §6.1 pipeline's unwrapping (EnvelopedData → CompressedData → SignedData, as the
 //! SFID declares) over arbitrary input, with the fixture identity as recipient and as the
-//! expected signer: never a panic, and a file declared signed never passes (the fuzzer
-//! cannot make the fixture key's signature, so any `Ok` would be a forgery).
+//! expected signer: never a panic; when it passes, a file declared signed carries the
+//! verified signature, the counts are right, and the hash is of the whole input.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use oftp2_codec::fields::CipherSuite;
+use oftp2_session::security::digest::digest;
 use oftp2_session::security::identity::{Certificate, Identity, PrivateKey};
 use oftp2_session::security::pipeline::{unprotect, FileServices};
+use oftp2_session::security::suite::Suite;
 
 /// A self-signed RSA 2048 test certificate and its key (fixtures/cms, `openssl req -x509`).
 const CERT: &[u8] = include_bytes!("../fixtures/cms/cert.der");
@@ -36,8 +38,11 @@ fuzz_target!(|input: (u8, &[u8])| {
     let mut output = Vec::new();
     let result = unprotect(octets, &mut output, declared, own, &own.certificate);
     if let Ok(unprotected) = &result {
-        assert!(!declared.signed, "a file declared signed passed without a signature");
+        assert_eq!(unprotected.signature.is_some(), declared.signed);
         assert_eq!(unprotected.transmitted_octets, octets.len() as u64);
         assert_eq!(unprotected.original_octets, output.len() as u64);
+        if let Ok(suite) = Suite::from_code(declared.suite) {
+            assert_eq!(unprotected.transmitted_hash, digest(suite.digest, octets));
+        }
     }
 });
