@@ -167,6 +167,16 @@ fn altered_receipts_wrong_hashes_suites_and_signers_are_rejected() {
     verify_nerp(&reason, &receiver.certificate, suite, None).unwrap();
 
     assert!(sign_eerp(&mut eerp(), &file_hash[..20], &receiver.identity, suite).is_err());
+    // A NERP for a file refused before its data has no hash; an EERP always has one.
+    let mut no_hash = nerp();
+    sign_nerp(&mut no_hash, &[], &receiver.identity, suite).unwrap();
+    assert!(no_hash.hash.is_empty());
+    verify_nerp(&no_hash, &receiver.certificate, suite, None).unwrap();
+    signature_error(
+        verify_nerp(&no_hash, &receiver.certificate, suite, Some(&file_hash)),
+        "not the hash of the file",
+    );
+    assert!(sign_eerp(&mut eerp(), &[], &receiver.identity, suite).is_err());
 }
 
 #[test]

@@ -64,8 +64,9 @@ pub fn verify_eerp(
     )
 }
 
-/// Fills in NERPHSH with `transmitted_hash` and NERPSIG with our SignedData over the
-/// NERP's fields (NERPCREA included), signed with `suite`'s digest.
+/// Fills in NERPHSH with `transmitted_hash` (empty when no file data arrived) and NERPSIG
+/// with our SignedData over the NERP's fields (NERPCREA included), signed with `suite`'s
+/// digest.
 pub fn sign_nerp(
     nerp: &mut Nerp,
     transmitted_hash: &[u8],
@@ -144,8 +145,11 @@ impl Receipt {
     }
 }
 
+/// EERPHSH / NERPHSH must be a digest of the suite's length; a NERP may have none (a file
+/// refused before any of it arrived has no transmitted hash).
 fn check_hash_len(field: &str, hash: &[u8], suite: Suite) -> Result<(), SecurityError> {
-    if hash.len() != suite.digest.output_len() {
+    let none_allowed = field == Receipt::NERP.hash && hash.is_empty();
+    if !none_allowed && hash.len() != suite.digest.output_len() {
         return Err(SecurityError::Signature(format!(
             "{field} is {} octets, but cipher suite {:02}'s {:?} gives {}",
             hash.len(),
