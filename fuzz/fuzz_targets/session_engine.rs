@@ -1,6 +1,7 @@
 //! A responder engine fed arbitrary exchange buffers and requests, in any order: it never
 //! panics, everything it transmits is a valid command of the session's level, and once
-//! closed it stays closed and silent.
+//! closed it stays closed and silent. With or without secure authentication (a
+//! deterministic stand-in for the cryptography, so the fuzzer can answer challenges).
 #![no_main]
 
 use std::sync::Arc;
@@ -14,7 +15,24 @@ use oftp2_codec::record::Counts;
 use oftp2_codec::reason::{EfnaReason, SfnaReason};
 use oftp2_codec::{Command, ProtocolLevel};
 use oftp2_session::config::{Config, Partner, TextLineHandling, Transport};
-use oftp2_session::engine::{Event, Session};
+use oftp2_session::engine::{Event, SecureAuthentication, Session};
+
+/// Challenges are 20 octets of 0x41; the answer to a challenge is its first 20 octets.
+struct Echo;
+
+impl SecureAuthentication for Echo {
+    fn challenge(&mut self, _: &Partner) -> Result<(Vec<u8>, [u8; 20]), String> {
+        Ok((vec![0x41; 20], [0x41; 20]))
+    }
+
+    fn answer(&mut self, _: &Partner, auchchal: &[u8]) -> [u8; 20] {
+        let mut answer = [0u8; 20];
+        for (a, c) in answer.iter_mut().zip(auchchal) {
+            *a = *c;
+        }
+        answer
+    }
+}
 
 #[derive(Debug, Arbitrary)]
 enum Step {
@@ -29,7 +47,8 @@ enum Step {
     TransportClosed,
 }
 
-fuzz_target!(|steps: Vec<Step>| {
+fuzz_target!(|input: (bool, Vec<Step>)| {
+    let (secure_authentication, steps) = input;
     let mut config = Config::new("O0013000000000000002".parse().expect("id"));
     config.partners.push(Partner {
         odette_id: "O0013000000000000001".parse().expect("id"),
@@ -41,11 +60,14 @@ fuzz_target!(|steps: Vec<Step>| {
         text_lines: TextLineHandling::RecordPerLine,
         address: None,
         transport: Transport::PlainTcp,
-        secure_authentication: false,
+        secure_authentication,
         file_security: Default::default(),
     });
     let mut now = Instant::now();
     let mut session = Session::responder(Arc::new(config), now);
+    if secure_authentication {
+        session.set_authenticator(Box::new(Echo));
+    }
     let mut closed = false;
     for step in steps {
         match step {

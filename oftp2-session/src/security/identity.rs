@@ -257,16 +257,24 @@ pub struct PrivateKey {
 }
 
 impl PrivateKey {
-    /// Takes a PKCS#8 PrivateKeyInfo (RFC 5208) in DER; the key must be RSA.
+    /// Takes a PKCS#8 PrivateKeyInfo (RFC 5208) in DER; the key must be RSA of 2048 to
+    /// 8192 bits with consistent components (checked here, so that a key that could not
+    /// sign or decrypt is refused when it is loaded, not in a session).
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, SecurityError> {
         rsa_key::public_of_pkcs8(der)?;
+        aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(der).map_err(|e| {
+            SecurityError::Key(format!(
+                "not a usable RSA private key (2048 to 8192 bits, consistent components): {e}"
+            ))
+        })?;
         Ok(Self { pkcs8_der: Zeroizing::new(der.to_vec()) })
     }
 
-    /// Takes a PKCS#1 RSAPrivateKey (RFC 8017 Appendix A.1.2) in DER.
+    /// Takes a PKCS#1 RSAPrivateKey (RFC 8017 Appendix A.1.2) in DER (the same checks as
+    /// [`PrivateKey::from_pkcs8_der`]).
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, SecurityError> {
         rsa_key::public_of_pkcs1(der)?;
-        Ok(Self { pkcs8_der: rsa_key::pkcs1_to_pkcs8(der)? })
+        Self::from_pkcs8_der(&rsa_key::pkcs1_to_pkcs8(der)?)
     }
 
     /// Reads the first private key of PEM text: `PRIVATE KEY` (PKCS#8) or
