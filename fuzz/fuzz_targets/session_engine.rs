@@ -11,8 +11,8 @@ use arbitrary::Arbitrary;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use oftp2_codec::fields::SendReceive;
-use oftp2_codec::record::Counts;
 use oftp2_codec::reason::{EfnaReason, SfnaReason};
+use oftp2_codec::record::Counts;
 use oftp2_codec::{Command, ProtocolLevel};
 use oftp2_session::config::{Config, Partner, TextLineHandling, Transport};
 use oftp2_session::engine::{Event, SecureAuthentication, Session};
@@ -88,7 +88,11 @@ fuzz_target!(|input: (bool, Vec<Step>)| {
                 let _ = session.refuse_file(SfnaReason::UNSPECIFIED, true, "no");
             }
             Step::Closed(ok) => {
-                let result = if ok { Ok(()) } else { Err((EfnaReason::ACCESS_METHOD_FAILURE, "disk".into())) };
+                let result = if ok {
+                    Ok(())
+                } else {
+                    Err((EfnaReason::ACCESS_METHOD_FAILURE, "disk".into()))
+                };
                 let _ = session.file_closed(result);
             }
             Step::Processed => {
