@@ -20,6 +20,46 @@
 //!
 //! Every parser here is total: it reads any input without panicking, with limits on the
 //! size of every structure it holds in memory; file contents stream with bounded memory.
+//!
+//! # Example
+//!
+//! A file signed, compressed and encrypted for a partner with suite 04, and unwrapped by
+//! that partner, who checks our signature (§6.1):
+//!
+//! ```
+//! use oftp2_codec::fields::CipherSuite;
+//! use oftp2_session::security::identity::Identity;
+//! use oftp2_session::security::pipeline::{protect, unprotect, FileServices};
+//! # use rcgen::{CertificateParams, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256};
+//! # fn identity(name: &str) -> Result<Identity, Box<dyn std::error::Error>> {
+//! #     let key = KeyPair::generate_for(&PKCS_RSA_SHA256)?;
+//! #     let mut params = CertificateParams::new(vec![name.to_owned()])?;
+//! #     params.key_usages =
+//! #         vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+//! #     let certificate = params.self_signed(&key)?;
+//! #     Ok(Identity::from_pem(certificate.pem().as_bytes(), key.serialize_pem().as_bytes())?)
+//! # }
+//!
+//! let (ours, theirs) = (identity("trader")?, identity("customs")?);
+//! let services = FileServices {
+//!     signed: true,
+//!     compressed: true,
+//!     encrypted: true,
+//!     suite: CipherSuite::AES256_RSA_SHA256,
+//! };
+//! let original = b"UNH+1+ORDERS:D:96A:UN'BGM+220+4711'UNT+3+1'".repeat(100);
+//!
+//! let mut transmitted = Vec::new();
+//! let sent = protect(&original[..], &mut transmitted, services, &ours, &theirs.certificate)?;
+//! assert_eq!(sent.transmitted_octets, transmitted.len() as u64);
+//!
+//! let mut received = Vec::new();
+//! let opened = unprotect(&transmitted[..], &mut received, services, &theirs, &ours.certificate)?;
+//! assert_eq!(received, original);
+//! assert_eq!(opened.transmitted_hash, sent.transmitted_hash); // EERPHSH
+//! assert!(opened.signature.is_some());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod asn1;
 pub mod challenge;
