@@ -5,21 +5,18 @@
 use libfuzzer_sys::fuzz_target;
 use oftp2_codec::fields::CipherSuite;
 use oftp2_session::security::challenge::{answer, verify, Challenge};
-use oftp2_session::security::identity::{Certificate, Identity, PrivateKey};
 
-/// A self-signed RSA 2048 test certificate and its key (fixtures/cms).
-const CERT: &[u8] = include_bytes!("../fixtures/cms/cert.der");
-const KEY: &[u8] = include_bytes!("../fixtures/cms/key.pk8.der");
+#[path = "../fixtures/cms/identity.rs"]
+mod fixture;
 
 fuzz_target!(|auchchal: &[u8]| {
-    let certificate = Certificate::from_der(CERT).expect("fixture certificate");
-    let key = PrivateKey::from_pkcs8_der(KEY).expect("fixture key");
-    let own = Identity::new(certificate.clone(), Vec::new(), key).expect("fixture identity");
-    let response = answer(&own, auchchal);
+    let own = fixture::identity();
+    let certificate = &own.certificate;
+    let response = answer(own, auchchal);
     assert_eq!(response.len(), 20);
     // A fresh challenge's expected answer is not what arbitrary octets decrypt to.
     let (genuine, expected) =
-        Challenge::new(&certificate, CipherSuite::AES256_RSA_SHA256).expect("a challenge");
+        Challenge::new(certificate, CipherSuite::AES256_RSA_SHA256).expect("a challenge");
     if auchchal != genuine.as_slice() {
         assert!(!verify(&expected, &response), "answered a challenge it was not given");
     }

@@ -4,25 +4,14 @@
 #![no_main]
 
 use std::io::Read;
-use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use oftp2_session::security::challenge;
 use oftp2_session::security::enveloped::EnvelopedReader;
-use oftp2_session::security::identity::{Certificate, Identity, PrivateKey};
 
-/// A self-signed RSA 2048 test certificate and its key (fixtures/cms, `openssl req -x509`).
-const CERT: &[u8] = include_bytes!("../fixtures/cms/cert.der");
-const KEY: &[u8] = include_bytes!("../fixtures/cms/key.pk8.der");
-
-fn identity() -> &'static Identity {
-    static IDENTITY: OnceLock<Identity> = OnceLock::new();
-    IDENTITY.get_or_init(|| Identity {
-        certificate: Certificate::from_der(CERT).expect("the fixture certificate parses"),
-        chain: Vec::new(),
-        key: PrivateKey::from_pkcs8_der(KEY).expect("the fixture key parses"),
-    })
-}
+#[path = "../fixtures/cms/identity.rs"]
+mod fixture;
+use fixture::identity;
 
 fuzz_target!(|input: (u16, &[u8])| {
     let (chunk, octets) = input;
