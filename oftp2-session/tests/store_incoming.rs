@@ -544,3 +544,23 @@ fn a_secured_file_is_refused_before_its_data_when_the_store_has_no_file_security
     // An unsecured file is still welcome.
     accept(store.begin_incoming(&partner(), &sfid("PLAIN", U, 0, 10), true).unwrap());
 }
+
+#[test]
+fn what_a_secured_file_unwraps_to_is_held_to_the_size_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = PassThrough { inflate: 1_000_000 };
+    let store = open_with_security(dir.path(), bomb, Some(100_000));
+    let mut compressed = sfid("SMALL.ON.THE.WIRE", U, 0, 10);
+    compressed.compression = oftp2_codec::fields::FileCompression::Zlib;
+    compressed.enveloping = FileEnveloping::Cms;
+    let (mut file, _) = accept(store.begin_incoming(&partner(), &compressed, true).unwrap());
+    file.write(&content(10)).unwrap();
+    let error = file.commit(counts(0, 10)).unwrap_err();
+    assert!(matches!(error, StoreError::TooBig { limit: 100_000 }), "{error}");
+    assert_eq!(error.efna_reason(), EfnaReason::FILE_TOO_BIG);
+    assert!(names(&store.inbox(&partner())).is_empty(), "nothing delivered");
+    assert!(names(&store.incoming_dir(&partner())).is_empty(), "nothing left behind");
+    // The originator is owed a NERP.
+    let owed = store.pending_receipts(&partner()).unwrap();
+    assert!(matches!(owed.as_slice(), [(_, Receipt::Nerp(_))]), "{owed:?}");
+}

@@ -369,6 +369,29 @@ struct Secured {
     receipt: Receipt,
 }
 
+/// A writer that refuses to write beyond `left` octets (and remembers that it did).
+struct Limited<W> {
+    inner: W,
+    left: u64,
+    exceeded: bool,
+}
+
+impl<W: Write> Write for Limited<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            self.exceeded = true;
+            return Err(std::io::Error::other("the file exceeds the store's size limit"));
+        }
+        let n = self.inner.write(buf)?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// The name of a file in the incoming folder.
 fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
@@ -402,15 +425,26 @@ impl FsIncoming {
             let unwrapped = (|| {
                 let mut out =
                     File::create(&original).map_err(|e| StoreError::io("create", &original, e))?;
+                let limit = self.shared.options.max_file_size;
                 let hash = {
-                    let mut writer = BufWriter::with_capacity(COPY_BUFFER, &mut out);
-                    let hash = security.unprotect(
+                    // The limit on received files holds for what a compressed file
+                    // inflates to as well (no decompression bomb fills the disk).
+                    let mut writer = Limited {
+                        inner: BufWriter::with_capacity(COPY_BUFFER, &mut out),
+                        left: limit.unwrap_or(u64::MAX),
+                        exceeded: false,
+                    };
+                    let unwrapped = security.unprotect(
                         &self.partner,
                         &self.sfid,
                         &mut transmitted,
                         &mut writer,
-                    )?;
-                    writer.flush().map_err(|e| StoreError::io("write", &original, e))?;
+                    );
+                    if writer.exceeded {
+                        return Err(StoreError::TooBig { limit: limit.unwrap_or(u64::MAX) });
+                    }
+                    let hash = unwrapped?;
+                    writer.inner.flush().map_err(|e| StoreError::io("write", &original, e))?;
                     hash
                 };
                 out.sync_all().map_err(|e| StoreError::io("fsync", &original, e))?;

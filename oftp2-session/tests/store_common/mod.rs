@@ -8,6 +8,7 @@ use oftp2_codec::fields::{
 };
 use oftp2_codec::record::file_size;
 use oftp2_session::store::{DeliveredFile, FsStore, IncomingDecision, IncomingFile, StoreOptions};
+use std::io::Write;
 use std::path::Path;
 
 pub const US: &str = "O0013000000000000001";
@@ -85,8 +86,11 @@ pub fn names(dir: &std::path::Path) -> Vec<String> {
 /// A [`FileSecurity`](oftp2_session::protection::FileSecurity) that copies files as they
 /// are: for store tests about when security is asked for, not about the cryptography
 /// (which `session_security.rs` tests with the real one).
-#[derive(Debug)]
-pub struct PassThrough;
+#[derive(Debug, Default)]
+pub struct PassThrough {
+    /// Unwrapping writes this many more octets after the file (a decompression bomb).
+    pub inflate: u64,
+}
 
 impl oftp2_session::protection::FileSecurity for PassThrough {
     fn protect(
@@ -108,6 +112,15 @@ impl oftp2_session::protection::FileSecurity for PassThrough {
         original: &mut dyn std::io::Write,
     ) -> Result<Vec<u8>, oftp2_session::protection::ProtectionError> {
         std::io::copy(transmitted, original).unwrap();
+        let zeros = vec![0u8; 64 * 1024];
+        let mut left = self.inflate;
+        while left > 0 {
+            let n = left.min(zeros.len() as u64) as usize;
+            if let Err(e) = original.write_all(&zeros[..n]) {
+                return Err(oftp2_session::protection::ProtectionError::local(e.to_string()));
+            }
+            left -= n as u64;
+        }
         Ok(Vec::new())
     }
 
@@ -142,8 +155,18 @@ impl oftp2_session::protection::FileSecurity for PassThrough {
 
 /// A store with the [`PassThrough`] file security.
 pub fn open_secured(dir: &Path) -> FsStore {
+    open_with_security(dir, PassThrough::default(), None)
+}
+
+/// A store with this file security and size limit.
+pub fn open_with_security(
+    dir: &Path,
+    security: PassThrough,
+    max_file_size: Option<u64>,
+) -> FsStore {
     let options = StoreOptions {
-        security: Some(std::sync::Arc::new(PassThrough)),
+        security: Some(std::sync::Arc::new(security)),
+        max_file_size,
         ..StoreOptions::new(us())
     };
     FsStore::with_options(dir, options).unwrap()
