@@ -8,7 +8,6 @@ use oftp2_codec::fields::{
 };
 use oftp2_codec::record::file_size;
 use oftp2_session::store::{DeliveredFile, FsStore, IncomingDecision, IncomingFile, StoreOptions};
-use std::io::Write;
 use std::path::Path;
 
 pub const US: &str = "O0013000000000000001";
