@@ -137,7 +137,8 @@ impl Setup {
             signed: true,
             compressed,
             encrypted: true,
-            suite: CipherSuite::AES256_RSA_SHA256,
+            cipher_suite: CipherSuite::AES256_RSA_SHA256,
+            signed_receipt: false,
         }
     }
 

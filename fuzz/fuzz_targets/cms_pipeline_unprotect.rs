@@ -20,7 +20,8 @@ fuzz_target!(|input: (u8, &[u8])| {
         signed: services & 1 != 0,
         compressed: services & 2 != 0,
         encrypted: services & 4 != 0,
-        suite: CipherSuite::new((services >> 3) % 8).expect("0..=7 is a suite code"),
+        cipher_suite: CipherSuite::new((services >> 3) % 8).expect("0..=7 is a suite code"),
+        signed_receipt: false,
     };
     let own = identity();
     let mut output = Vec::new();
@@ -29,7 +30,7 @@ fuzz_target!(|input: (u8, &[u8])| {
         assert_eq!(unprotected.signature.is_some(), declared.signed);
         assert_eq!(unprotected.transmitted_octets, octets.len() as u64);
         assert_eq!(unprotected.original_octets, output.len() as u64);
-        if let Ok(suite) = Suite::from_code(declared.suite) {
+        if let Ok(suite) = Suite::from_code(declared.cipher_suite) {
             assert_eq!(unprotected.transmitted_hash, digest(suite.digest, octets));
         }
     }

@@ -243,7 +243,13 @@ fn signed_data_both_ways_with_bouncy_castle_and_openssl() {
 
 /// All three services with `suite`.
 fn all_services(suite: CipherSuite) -> FileServices {
-    FileServices { signed: true, compressed: true, encrypted: true, suite }
+    FileServices {
+        signed: true,
+        compressed: true,
+        encrypted: true,
+        cipher_suite: suite,
+        signed_receipt: false,
+    }
 }
 
 #[test]
@@ -307,7 +313,13 @@ fn pipeline_from_us_opened_by_bouncy_castle_and_openssl() {
     let suite = CipherSuite::AES256_RSA_SHA512;
     let only = |signed, compressed, encrypted| {
         let mut out = Vec::new();
-        let services = FileServices { signed, compressed, encrypted, suite };
+        let services = FileServices {
+            signed,
+            compressed,
+            encrypted,
+            cipher_suite: suite,
+            signed_receipt: false,
+        };
         pipeline::protect(&data[..], &mut out, services, &a, &b_cert).unwrap();
         out
     };

@@ -51,7 +51,8 @@ fn a_large_file_passes_both_ways_in_bounded_memory() {
         signed: true,
         compressed: true,
         encrypted: true,
-        suite: CipherSuite::AES256_RSA_SHA256,
+        cipher_suite: CipherSuite::AES256_RSA_SHA256,
+        signed_receipt: false,
     };
     let block = cms_support::edi_text(1 << 20);
     let text = || Text { block: block.clone(), left: SIZE, at: 0 };

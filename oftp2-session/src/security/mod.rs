@@ -45,7 +45,8 @@
 //!     signed: true,
 //!     compressed: true,
 //!     encrypted: true,
-//!     suite: CipherSuite::AES256_RSA_SHA256,
+//!     cipher_suite: CipherSuite::AES256_RSA_SHA256,
+//!     signed_receipt: false,
 //! };
 //! let original = b"UNH+1+ORDERS:D:96A:UN'BGM+220+4711'UNT+3+1'".repeat(100);
 //!

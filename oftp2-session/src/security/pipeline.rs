@@ -25,9 +25,6 @@
 
 use std::io::{self, BufReader, BufWriter, Read, Write};
 
-use oftp2_codec::command::Sfid;
-use oftp2_codec::fields::CipherSuite;
-
 use super::compressed::{CompressedReader, CompressedWriter};
 use super::digest::{DigestReader, DigestWriter};
 use super::enveloped::{EnvelopedReader, EnvelopedWriter};
@@ -39,77 +36,32 @@ use super::SecurityError;
 /// The size of the buffers between the file and the pipeline.
 const BUFFER: usize = 64 * 1024;
 
-/// The §6.1 services applied to a file, as SFIDSEC, SFIDCOMP and SFIDCIPH announce them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct FileServices {
-    /// Signed: a CMS SignedData (SFIDSEC `02` or `03`).
-    pub signed: bool,
-    /// Compressed: a CMS CompressedData with zlib (SFIDCOMP `1`).
-    pub compressed: bool,
-    /// Encrypted: a CMS EnvelopedData (SFIDSEC `01` or `03`).
-    pub encrypted: bool,
-    /// SFIDCIPH: the cipher suite for signing, encrypting and the transmitted file's hash.
-    pub suite: CipherSuite,
+pub use crate::protection::FileServices;
+
+/// The suite's algorithms; required when signing or encrypting (a file only compressed
+/// needs none).
+fn suite_of(services: &FileServices) -> Result<Option<Suite>, SecurityError> {
+    match Suite::from_code(services.cipher_suite) {
+        Ok(suite) => Ok(Some(suite)),
+        Err(e) if services.signed || services.encrypted => Err(e),
+        Err(_) => Ok(None),
+    }
 }
 
-impl FileServices {
-    /// No services: the file travels as it is.
-    pub const NONE: Self =
-        Self { signed: false, compressed: false, encrypted: false, suite: CipherSuite::NONE };
-
-    /// The services an SFID declares (SFIDSEC, SFIDCOMP, SFIDCIPH).
-    pub fn of(sfid: &Sfid) -> Self {
-        let declared = crate::protection::FileServices::of(sfid);
-        Self {
-            signed: declared.signed,
-            compressed: declared.compressed,
-            encrypted: declared.encrypted,
-            suite: declared.cipher_suite,
-        }
-    }
-
-    /// Writes the services into an SFID: SFIDSEC, SFIDCIPH, SFIDCOMP, and SFIDENV (`1`,
-    /// CMS, when any service is applied). SFIDSIGN is left as it is.
-    pub fn write_to(&self, sfid: &mut Sfid) {
-        let signed_receipt = sfid.signed_eerp_request;
-        crate::protection::FileServices {
-            signed: self.signed,
-            compressed: self.compressed,
-            encrypted: self.encrypted,
-            cipher_suite: self.suite,
-            signed_receipt,
-        }
-        .write_to(sfid);
-    }
-
-    /// Whether any service changes the file.
-    pub fn any(&self) -> bool {
-        self.signed || self.compressed || self.encrypted
-    }
-
-    /// The suite's algorithms; required when signing or encrypting.
-    fn suite(&self) -> Result<Option<Suite>, SecurityError> {
-        match Suite::from_code(self.suite) {
-            Ok(suite) => Ok(Some(suite)),
-            Err(e) if self.signed || self.encrypted => Err(e),
-            Err(_) => Ok(None),
-        }
-    }
-
-    fn describe(&self) -> String {
-        let names: Vec<&str> = [
-            (self.signed, "signed"),
-            (self.compressed, "compressed"),
-            (self.encrypted, "encrypted"),
-        ]
-        .into_iter()
-        .filter_map(|(on, name)| on.then_some(name))
-        .collect();
-        if names.is_empty() {
-            "neither signed, compressed nor encrypted".into()
-        } else {
-            names.join(", ")
-        }
+/// The services in words, for errors.
+fn describe(services: &FileServices) -> String {
+    let names: Vec<&str> = [
+        (services.signed, "signed"),
+        (services.compressed, "compressed"),
+        (services.encrypted, "encrypted"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if names.is_empty() {
+        "neither signed, compressed nor encrypted".into()
+    } else {
+        names.join(", ")
     }
 }
 
@@ -148,7 +100,7 @@ pub fn protect(
     own: &Identity,
     partner: &Certificate,
 ) -> Result<Protected, SecurityError> {
-    let suite = services.suite()?;
+    let suite = suite_of(&services)?;
     let mut bottom =
         DigestWriter::new(BufWriter::with_capacity(BUFFER, output), hash_algorithm(suite));
     let mut top: Box<dyn Stage + '_> = Box::new(Bottom(&mut bottom));
@@ -183,7 +135,7 @@ pub fn unprotect(
     own: &Identity,
     partner: &Certificate,
 ) -> Result<Unprotected, SecurityError> {
-    let suite = declared.suite()?;
+    let suite = suite_of(&declared)?;
     let mut bottom =
         DigestReader::new(BufReader::with_capacity(BUFFER, input), hash_algorithm(suite));
     // Each reader checks, when its content ends, that its structure ends properly and that
@@ -247,7 +199,7 @@ fn not_as_declared(error: SecurityError, declared: FileServices, expected: &str)
             offset,
             what: format!(
                 "the SFID declares the file {}, so a CMS {expected} was expected: {what}",
-                declared.describe()
+                describe(&declared)
             ),
         },
         other => other,

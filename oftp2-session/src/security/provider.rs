@@ -160,15 +160,6 @@ fn refused(error: SecurityError) -> ProtectionError {
     }
 }
 
-fn pipeline_services(services: &FileServices) -> pipeline::FileServices {
-    pipeline::FileServices {
-        signed: services.signed,
-        compressed: services.compressed,
-        encrypted: services.encrypted,
-        suite: services.cipher_suite,
-    }
-}
-
 impl FileSecurity for CmsSecurity {
     fn protect(
         &self,
@@ -179,14 +170,9 @@ impl FileSecurity for CmsSecurity {
     ) -> Result<Vec<u8>, ProtectionError> {
         let certificate = self.certificate_of(partner)?;
         suite(services.cipher_suite)?;
-        let protected = pipeline::protect(
-            original,
-            transmitted,
-            pipeline_services(services),
-            &self.shared.own,
-            certificate,
-        )
-        .map_err(refused)?;
+        let protected =
+            pipeline::protect(original, transmitted, *services, &self.shared.own, certificate)
+                .map_err(refused)?;
         Ok(protected.transmitted_hash)
     }
 
@@ -200,14 +186,9 @@ impl FileSecurity for CmsSecurity {
         let certificate = self.certificate_of(partner)?;
         let services = FileServices::of(sfid);
         suite(services.cipher_suite)?;
-        let unprotected = pipeline::unprotect(
-            transmitted,
-            original,
-            pipeline_services(&services),
-            &self.shared.own,
-            certificate,
-        )
-        .map_err(refused)?;
+        let unprotected =
+            pipeline::unprotect(transmitted, original, services, &self.shared.own, certificate)
+                .map_err(refused)?;
         Ok(unprotected.transmitted_hash)
     }
 
