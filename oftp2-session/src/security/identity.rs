@@ -27,6 +27,7 @@ use zeroize::Zeroizing;
 
 use super::SecurityError;
 
+pub(crate) use rsa_key::pkcs1_of_pkcs8;
 pub use source::{CertificateSource, IdentitySource};
 pub use validation::{KeyPurpose, TrustAnchors, ValidationPolicy};
 

@@ -9,7 +9,7 @@
 //! [`Certificate`] and is done by aws-lc-rs for all three hashes.
 
 use aws_lc_rs::signature as aws;
-use der::asn1::{AnyRef, OctetStringRef, UintRef};
+use der::asn1::{AnyRef, UintRef};
 use der::{Decode, Reader, SliceReader};
 
 use super::digest::digest;
@@ -121,7 +121,7 @@ fn legacy_key(der: &[u8]) -> Result<rsa::PrivateKey, SecurityError> {
             what: e.to_string(),
         }
     };
-    let rsa_private_key = match pkcs8_private_key(der) {
+    let rsa_private_key = match super::identity::pkcs1_of_pkcs8(der) {
         Ok(inner) => inner,
         // Not PKCS#8: perhaps a bare PKCS#1 RSAPrivateKey.
         Err(_) => der,
@@ -159,26 +159,6 @@ fn legacy_key(der: &[u8]) -> Result<rsa::PrivateKey, SecurityError> {
         vec![uint(&p, bits)?, uint(&q, bits)?],
     )
     .map_err(|e| SecurityError::Key(format!("inconsistent RSA private key: {e}")))
-}
-
-/// The privateKey OCTET STRING of a PKCS#8 PrivateKeyInfo, if its algorithm is rsaEncryption.
-fn pkcs8_private_key(der: &[u8]) -> Result<&[u8], SecurityError> {
-    let mut reader = SliceReader::new(der).map_err(|e| SecurityError::Key(e.to_string()))?;
-    let (oid, key) = reader
-        .sequence(|r| {
-            let _version = u8::decode(r)?;
-            let algorithm = spki::AlgorithmIdentifierRef::decode(r)?;
-            let key = OctetStringRef::decode(r)?;
-            while !r.is_finished() {
-                AnyRef::decode(r)?;
-            }
-            Ok((algorithm.oid, key.as_bytes()))
-        })
-        .map_err(|e| SecurityError::Key(format!("not a PKCS#8 PrivateKeyInfo: {e}")))?;
-    if oid != RSA_ENCRYPTION {
-        return Err(SecurityError::Key(format!("key algorithm {oid} is not rsaEncryption")));
-    }
-    Ok(key)
 }
 
 /// aws-lc-rs randomness for the `rsa` crate's blinding.

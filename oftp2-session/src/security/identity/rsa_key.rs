@@ -72,6 +72,12 @@ pub(crate) fn public_of_pkcs1(der: &[u8]) -> Result<RsaPublic, SecurityError> {
 /// Reads a PKCS#8 `PrivateKeyInfo`, checks that it holds an RSA key (`rsaEncryption`) and
 /// returns the public half.
 pub(crate) fn public_of_pkcs8(der: &[u8]) -> Result<RsaPublic, SecurityError> {
+    public_of_pkcs1(pkcs1_of_pkcs8(der)?)
+}
+
+/// The PKCS#1 `RSAPrivateKey` inside a PKCS#8 `PrivateKeyInfo`, whose algorithm must be
+/// rsaEncryption.
+pub(crate) fn pkcs1_of_pkcs8(der: &[u8]) -> Result<&[u8], SecurityError> {
     let parse = || -> der::Result<(spki::ObjectIdentifier, &[u8])> {
         let mut r = SliceReader::new(der)?;
         let out = r.sequence(|r| {
@@ -91,7 +97,7 @@ pub(crate) fn public_of_pkcs8(der: &[u8]) -> Result<RsaPublic, SecurityError> {
             "the private key is not an RSA key (algorithm {oid}); OFTP2 uses RSA only"
         )));
     }
-    public_of_pkcs1(pkcs1)
+    Ok(pkcs1)
 }
 
 /// Wraps a PKCS#1 `RSAPrivateKey` in a PKCS#8 `PrivateKeyInfo` (version 0, `rsaEncryption`
