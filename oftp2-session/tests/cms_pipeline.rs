@@ -285,3 +285,32 @@ fn truncated_and_garbage_inputs_are_errors_not_panics() {
         }
     }
 }
+
+#[test]
+fn the_compression_level_trades_size_for_speed_and_every_level_unwraps() {
+    use oftp2_session::security::pipeline::{protect_with, ProtectOptions};
+    let p = pair();
+    let content = cms_support::edi_text(400_000);
+    let s = services(true, true, true, CipherSuite::AES256_RSA_SHA256);
+    let mut sizes = Vec::new();
+    for level in [0, 1, 6, 9] {
+        let mut transmitted = Vec::new();
+        let options = ProtectOptions { compression_level: level };
+        protect_with(
+            &content[..],
+            &mut transmitted,
+            s,
+            &p.sender.identity,
+            &p.receiver.certificate,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(receive(&p, &transmitted, s).unwrap(), content, "level {level}");
+        sizes.push(transmitted.len());
+    }
+    // Stored (0) is larger than the original; 6 and 9 are smaller than the fast 1 (zlib
+    // does not promise that 9 beats 6 on every input).
+    assert!(sizes[0] > content.len(), "{sizes:?}");
+    assert!(sizes[1] < content.len() / 2, "{sizes:?}");
+    assert!(sizes[2] < sizes[1] && sizes[3] < sizes[1], "{sizes:?}");
+}

@@ -44,6 +44,9 @@ pub struct SecurityConfig {
     /// hold 1024-bit keys; accepted with a warning); Odette recommends 2048.
     #[serde(default = "default_min_rsa_bits")]
     pub min_rsa_bits: usize,
+    /// The zlib level files are compressed with, 0 to 9 (default 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression_level: Option<u32>,
 }
 
 fn default_min_rsa_bits() -> usize {
@@ -59,6 +62,9 @@ impl SecurityConfig {
         let mut builder = CmsSecurity::builder(self.identity.load()?)
             .policy(policy)
             .trust(CertificateSource::load_anchors(&self.trust_anchors)?);
+        if let Some(level) = self.compression_level {
+            builder = builder.compression_level(level);
+        }
         for (partner, source) in &self.partners {
             builder = builder.partner(*partner, source.load()?);
         }

@@ -100,6 +100,34 @@ pub fn protect(
     own: &Identity,
     partner: &Certificate,
 ) -> Result<Protected, SecurityError> {
+    protect_with(input, output, services, own, partner, &ProtectOptions::default())
+}
+
+/// How [`protect_with`] secures a file beyond what the SFID states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtectOptions {
+    /// The zlib level of CompressedData, 0 (stored) to 9 (smallest); default 6. zlib is
+    /// the slow stage of the pipeline: on EDI text level 1 ran 2.8 times as fast as 6
+    /// (219 against 78 MB/s, sign and encrypt included) for 1.5 times the octets (the
+    /// `cms_pipeline` bench).
+    pub compression_level: u32,
+}
+
+impl Default for ProtectOptions {
+    fn default() -> Self {
+        Self { compression_level: 6 }
+    }
+}
+
+/// [`protect`] with options.
+pub fn protect_with(
+    input: impl Read,
+    output: impl Write,
+    services: FileServices,
+    own: &Identity,
+    partner: &Certificate,
+    options: &ProtectOptions,
+) -> Result<Protected, SecurityError> {
     let suite = suite_of(&services)?;
     let mut bottom =
         DigestWriter::new(BufWriter::with_capacity(BUFFER, output), hash_algorithm(suite));
@@ -108,7 +136,8 @@ pub fn protect(
         top = Box::new(EnvelopedWriter::new(top, partner, suite.code, ID_DATA)?);
     }
     if services.compressed {
-        top = Box::new(CompressedWriter::new(top, ID_DATA)?);
+        let level = flate2::Compression::new(options.compression_level.min(9));
+        top = Box::new(CompressedWriter::with_options(top, ID_DATA, level, true)?);
     }
     if let (true, Some(suite)) = (services.signed, suite) {
         top = Box::new(SignedWriter::new(top, own, suite.digest)?);

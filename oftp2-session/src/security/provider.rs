@@ -35,6 +35,7 @@ pub struct CmsSecurity {
 struct Shared {
     own: Identity,
     partners: HashMap<OdetteId, Certificate>,
+    options: pipeline::ProtectOptions,
 }
 
 impl std::fmt::Debug for CmsSecurity {
@@ -54,6 +55,7 @@ pub struct CmsSecurityBuilder {
     anchors: TrustAnchors,
     policy: ValidationPolicy,
     at: SystemTime,
+    options: pipeline::ProtectOptions,
 }
 
 impl CmsSecurity {
@@ -66,6 +68,7 @@ impl CmsSecurity {
             anchors: TrustAnchors::default(),
             policy: ValidationPolicy::default(),
             at: SystemTime::now(),
+            options: pipeline::ProtectOptions::default(),
         }
     }
 
@@ -104,6 +107,14 @@ impl CmsSecurityBuilder {
         self
     }
 
+    /// The zlib level files are compressed with, 0 to 9 (default 6; on EDI text 1 is 2.8
+    /// times as fast for 1.5 times the octets, see
+    /// [`ProtectOptions`](super::pipeline::ProtectOptions)).
+    pub fn compression_level(mut self, level: u32) -> Self {
+        self.options.compression_level = level.min(9);
+        self
+    }
+
     /// Validates certificates at this time rather than now (for tests and audits).
     pub fn at(mut self, at: SystemTime) -> Self {
         self.at = at;
@@ -138,7 +149,13 @@ impl CmsSecurityBuilder {
                 anchors.validate(certificate, &[], purpose, self.at, &self.policy)?;
             }
         }
-        Ok(CmsSecurity { shared: Arc::new(Shared { own: self.own, partners: self.partners }) })
+        Ok(CmsSecurity {
+            shared: Arc::new(Shared {
+                own: self.own,
+                partners: self.partners,
+                options: self.options,
+            }),
+        })
     }
 }
 
@@ -170,9 +187,15 @@ impl FileSecurity for CmsSecurity {
     ) -> Result<Vec<u8>, ProtectionError> {
         let certificate = self.certificate_of(partner)?;
         suite(services.cipher_suite)?;
-        let protected =
-            pipeline::protect(original, transmitted, *services, &self.shared.own, certificate)
-                .map_err(refused)?;
+        let protected = pipeline::protect_with(
+            original,
+            transmitted,
+            *services,
+            &self.shared.own,
+            certificate,
+            &self.shared.options,
+        )
+        .map_err(refused)?;
         Ok(protected.transmitted_hash)
     }
 
