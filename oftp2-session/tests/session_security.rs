@@ -365,3 +365,19 @@ async fn an_unsigned_eerp_for_a_file_that_asked_for_a_signed_one_is_reported_inv
         "{checks:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_only_compressed_needs_no_cipher_suite() {
+    let pki = Pki::new();
+    let a = secure_site(A, &pki.a, partner(B, A, Transport::PlainTcp, None), certificate(&pki.b));
+    let b = secure_site(B, &pki.b, partner(A, B, Transport::PlainTcp, None), certificate(&pki.a));
+    let data = text_lines(2_000, 9);
+    let compressed = FileServices { compressed: true, ..FileServices::NONE };
+    queue(&a, B, "ONLY.COMPRESSED", RecordFormat::Unstructured, 0, &data, compressed);
+    let entry = a.store().outgoing(&id(B)).unwrap().remove(0);
+    assert!(entry.size < data.len() as u64 / 2, "travels compressed: {} octets", entry.size);
+    let (ours, _) = session(&a, &b).await;
+    assert!(ours.end.is_normal(), "{:?}", ours.end);
+    assert_eq!(b.inbox(A), vec![(b.inbox(A)[0].0.clone(), data)]);
+    assert_eq!(receipt_checks(&ours), vec![("EERP", ReceiptCheck::Unsigned)]);
+}

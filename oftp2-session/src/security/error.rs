@@ -97,6 +97,9 @@ impl SecurityError {
             Self::Signature(_) => EfnaReason::INVALID_FILE_SIGNATURE,
             Self::Decryption => EfnaReason::FILE_DECRYPTION_FAILURE,
             Self::Decompression(_) => EfnaReason::FILE_DECOMPRESSION_FAILURE,
+            Self::Unsupported { what: "cipher suite", .. } => {
+                EfnaReason::CIPHER_SUITE_NOT_SUPPORTED
+            }
             _ => EfnaReason::UNSPECIFIED,
         }
     }

@@ -14,7 +14,7 @@ use oftp2_codec::command::Sfid;
 use oftp2_codec::fields::{CipherSuite, OdetteId};
 
 use super::identity::{Certificate, Identity, KeyPurpose, TrustAnchors, ValidationPolicy};
-use super::suite::{DigestAlgorithm, Suite};
+use super::suite::Suite;
 use super::{challenge, digest, pipeline, receipt, SecurityError};
 use crate::config::Partner;
 use crate::engine::SecureAuthentication;
@@ -186,7 +186,6 @@ impl FileSecurity for CmsSecurity {
         transmitted: &mut dyn Write,
     ) -> Result<Vec<u8>, ProtectionError> {
         let certificate = self.certificate_of(partner)?;
-        suite(services.cipher_suite)?;
         let protected = pipeline::protect_with(
             original,
             transmitted,
@@ -208,7 +207,6 @@ impl FileSecurity for CmsSecurity {
     ) -> Result<Vec<u8>, ProtectionError> {
         let certificate = self.certificate_of(partner)?;
         let services = FileServices::of(sfid);
-        suite(services.cipher_suite)?;
         let unprotected =
             pipeline::unprotect(transmitted, original, services, &self.shared.own, certificate)
                 .map_err(refused)?;
@@ -262,19 +260,9 @@ impl FileSecurity for CmsSecurity {
         };
         // The suite of the file it answers; for a file we do not know, the digest its
         // hash's length implies.
-        let suite = Suite::from_code(suite_code).ok().or_else(|| {
-            [DigestAlgorithm::Sha1, DigestAlgorithm::Sha256, DigestAlgorithm::Sha512]
-                .into_iter()
-                .find(|d| d.output_len() == hash.len())
-                .and_then(|d| {
-                    Suite::from_code(CipherSuite::new(match d {
-                        DigestAlgorithm::Sha1 => 2,
-                        DigestAlgorithm::Sha256 => 4,
-                        _ => 6,
-                    })?)
-                    .ok()
-                })
-        });
+        let suite = Suite::from_code(suite_code)
+            .ok()
+            .or_else(|| Suite::all().into_iter().find(|s| s.digest.output_len() == hash.len()));
         let Some(suite) = suite else {
             return ReceiptCheck::Invalid(format!(
                 "no cipher suite known for the receipt (hash of {} octets)",
