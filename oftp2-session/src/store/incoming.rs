@@ -397,11 +397,6 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-/// Whether the delivered file was made from the transmitted one, which is then left over.
-fn secured_temp_left(delivered: &Path, transmitted: &Path) -> bool {
-    delivered != transmitted
-}
-
 impl FsIncoming {
     /// For a file with §6 services: unwraps and verifies it into `<key>.orig` (durable) and
     /// makes its EERP, signed with the transmitted file's hash when SFIDSIGN asks. `None`
@@ -588,13 +583,7 @@ impl IncomingFile for FsIncoming {
         // Delivered. What follows is tidying that recovery also does (a secured file's
         // transmitted form included).
         if let Err(err) = remove_if_exists(&self.state_path)
-            .and_then(|_| {
-                if secured_temp_left(&delivered_temp, &self.temp) {
-                    remove_if_exists(&self.temp)
-                } else {
-                    Ok(false)
-                }
-            })
+            .and_then(|_| remove_if_exists(&self.temp))
             .and_then(|_| sync_dir(&self.dirs.incoming))
         {
             tracing::warn!(%err, "restart state of a delivered file left for recovery");
