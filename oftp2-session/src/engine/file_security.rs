@@ -21,10 +21,11 @@
 //! as U whatever SFIDENV says ([`super::is_secured`]).
 
 use oftp2_codec::command::Sfid;
-use oftp2_codec::fields::{CipherSuite, FileCompression};
+use oftp2_codec::fields::CipherSuite;
 use oftp2_codec::reason::SfnaReason;
 
 use crate::config::{FileSecurityPolicy, ServicePolicy};
+use crate::protection::FileServices;
 
 /// Why an incoming file is refused: the SFNA reason (sent with retry `N`) and a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,11 +46,13 @@ pub fn check_file_security(
     policy: &FileSecurityPolicy,
     sfid: &Sfid,
 ) -> Result<(), FileSecurityRefusal> {
-    let suite = sfid.cipher_suite;
-    let encrypted = sfid.security_level.is_encrypted();
-    let signed = sfid.security_level.is_signed();
-    let compressed = sfid.compression != FileCompression::None;
-    let signed_eerp = sfid.signed_eerp_request;
+    let FileServices {
+        signed,
+        compressed,
+        encrypted,
+        cipher_suite: suite,
+        signed_receipt: signed_eerp,
+    } = FileServices::of(sfid);
     let suite_given = suite != CipherSuite::NONE;
 
     if !suite.is_known() {
@@ -129,7 +132,7 @@ fn service(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use oftp2_codec::fields::{FileEnveloping, SecurityLevel};
+    use oftp2_codec::fields::{FileCompression, FileEnveloping, SecurityLevel};
 
     use super::*;
 
