@@ -2,7 +2,7 @@
 //! the inbox (see the module documentation of [`crate::store`] for the protocol).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::error::StoreError;
 use super::fs::{unix_nanos, PartnerDirs, Shared};
 use super::names::{inbox_name, receipt_name, sfid_key};
+use super::part::PartFile;
 use super::sync::{read_json, remove_if_exists, sync_dir, write_json};
 use super::types::{counts_serde, receipt_serde, DeliveredFile, Receipt, Refusal};
 use super::{IncomingDecision, IncomingFile};
@@ -32,9 +33,6 @@ pub(crate) const STATE_SUFFIX: &str = ".state";
 pub(crate) const ORIGINAL_SUFFIX: &str = ".orig";
 /// Suffix of delivery records and other JSON files.
 pub(crate) const JSON_SUFFIX: &str = ".json";
-
-/// The size of the write buffer in front of the partial file.
-const WRITE_BUFFER: usize = 64 * 1024;
 
 /// What a checkpoint persists: enough to resume the same Virtual File.
 #[derive(Debug, Serialize, Deserialize)]
@@ -260,9 +258,10 @@ pub(crate) fn begin(
             write_json(&state_path, &lower)?;
         }
     }
-    let mut file = file;
-    file.seek(SeekFrom::Start(keep)).map_err(|e| StoreError::io("seek", &temp, e))?;
-    tracing::debug!(%partner, dataset = %sfid.dataset_name, resume_octets = keep, "receiving");
+    let file = PartFile::new(file, &temp, keep, shared.options.direct_io)
+        .map_err(|e| StoreError::io("open", &temp, e))?;
+    tracing::debug!(%partner, dataset = %sfid.dataset_name, resume_octets = keep,
+                    direct = file.is_direct(), "receiving");
     Ok(IncomingDecision::Accept {
         file: Box::new(FsIncoming {
             shared: Arc::clone(shared),
@@ -272,8 +271,7 @@ pub(crate) fn begin(
             key,
             temp,
             state_path,
-            file: BufWriter::with_capacity(WRITE_BUFFER, file),
-            written: keep,
+            file,
             resumed: restart_from,
             resumed_len: keep,
             _active: active,
@@ -315,8 +313,7 @@ struct FsIncoming {
     key: String,
     temp: PathBuf,
     state_path: PathBuf,
-    file: BufWriter<File>,
-    written: u64,
+    file: PartFile,
     /// The restart point offered, and the length of the partial file there.
     resumed: Counts,
     resumed_len: u64,
@@ -325,8 +322,7 @@ struct FsIncoming {
 
 impl FsIncoming {
     fn sync(&mut self) -> Result<(), StoreError> {
-        self.file.flush().map_err(|e| StoreError::io("write", &self.temp, e))?;
-        self.file.get_ref().sync_all().map_err(|e| StoreError::io("fsync", &self.temp, e))
+        self.file.sync().map_err(|e| StoreError::io("write and fsync", &self.temp, e))
     }
 
     fn temp_name(&self) -> String {
@@ -455,7 +451,7 @@ impl FsIncoming {
             }
         } else {
             let hash = security.digest(services.cipher_suite, &mut transmitted)?;
-            (self.temp.clone(), self.written, hash)
+            (self.temp.clone(), self.file.len(), hash)
         };
         let mut receipt = eerp_for(&self.sfid);
         if services.signed_receipt {
@@ -510,13 +506,11 @@ impl IncomingFile for FsIncoming {
     fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
         let len = data.len() as u64;
         if let Some(limit) = self.shared.options.max_file_size {
-            if self.written.saturating_add(len) > limit {
+            if self.file.len().saturating_add(len) > limit {
                 return Err(StoreError::TooBig { limit });
             }
         }
-        self.file.write_all(data).map_err(|e| StoreError::io("write", &self.temp, e))?;
-        self.written += len;
-        Ok(())
+        self.file.append(data).map_err(|e| StoreError::io("write", &self.temp, e))
     }
 
     fn checkpoint(&mut self, counts: Counts) -> Result<(), StoreError> {
@@ -524,14 +518,19 @@ impl IncomingFile for FsIncoming {
         let state = RestartState {
             sfid: self.sfid.clone(),
             counts,
-            file_len: self.written,
+            file_len: self.file.len(),
             temp: self.temp_name(),
         };
         write_json(&self.state_path, &state)
     }
 
     fn commit(mut self: Box<Self>, counts: Counts) -> Result<DeliveredFile, StoreError> {
-        self.sync()?;
+        if let Err(error) = self.sync() {
+            // EFNA follows (a full disk, say): the partial file is of no further use, and
+            // must not hold the space the next file needs.
+            let _ = self.abort(false);
+            return Err(error);
+        }
         let secured = match self.secure_receipt() {
             Ok(secured) => secured,
             Err(error) => {
@@ -542,7 +541,7 @@ impl IncomingFile for FsIncoming {
         };
         let (delivered_temp, size, receipt) = match secured {
             Some(Secured { original, size, receipt }) => (original, size, receipt),
-            None => (self.temp.clone(), self.written, eerp_for(&self.sfid)),
+            None => (self.temp.clone(), self.file.len(), eerp_for(&self.sfid)),
         };
         let shared = Arc::clone(&self.shared);
         let _meta = shared.meta.lock().unwrap_or_else(|e| e.into_inner());
@@ -604,12 +603,12 @@ impl IncomingFile for FsIncoming {
     }
 
     fn written(&self) -> u64 {
-        self.written
+        self.file.len()
     }
 
     fn restart_at(&mut self, start: Counts) -> Result<(), StoreError> {
         let asked = start.octets;
-        if self.written != self.resumed_len {
+        if self.file.len() != self.resumed_len {
             return Err(StoreError::Restart { asked, why: "data was already written" });
         }
         if asked == self.resumed.octets {
@@ -628,11 +627,7 @@ impl IncomingFile for FsIncoming {
         if asked == 0 {
             remove_if_exists(&self.state_path)?;
         }
-        self.file.flush().map_err(|e| StoreError::io("write", &self.temp, e))?;
-        let file = self.file.get_mut();
-        file.set_len(asked).map_err(|e| StoreError::io("truncate", &self.temp, e))?;
-        file.seek(SeekFrom::Start(asked)).map_err(|e| StoreError::io("seek", &self.temp, e))?;
-        self.written = asked;
+        self.file.truncate(asked).map_err(|e| StoreError::io("truncate", &self.temp, e))?;
         self.resumed = start;
         self.resumed_len = asked;
         if asked != 0 {

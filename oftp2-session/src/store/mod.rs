@@ -63,6 +63,7 @@ mod error;
 mod fs;
 mod incoming;
 mod names;
+mod part;
 mod stamp;
 mod sync;
 mod types;
