@@ -38,6 +38,7 @@
 mod codec;
 mod connection;
 mod error;
+mod outbound;
 #[cfg(feature = "tls")]
 pub mod tls;
 
@@ -49,6 +50,7 @@ pub use connection::{
 #[cfg(feature = "tls")]
 pub use error::{Describe, TlsProblem};
 pub use error::{Side, TransportError};
+pub(crate) use outbound::Outbound;
 
 /// The registered port of plain OFTP (`odette-ftp`, RFC 5024 §2.4).
 pub const PLAIN_PORT: u16 = 3305;
