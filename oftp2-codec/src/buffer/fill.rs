@@ -251,6 +251,22 @@ impl BufferFiller {
         }
         while !data.is_empty() {
             self.ensure_space(2);
+            // Full subrecords while they fit in the buffer: a constant-length copy each.
+            let fit = (self.size - self.buf.len()) / (1 + MAX_COUNT);
+            let full = fit.min(data.len() / MAX_COUNT);
+            if full > 0 {
+                let (now, rest) = data.split_at(full * MAX_COUNT);
+                for chunk in now.chunks_exact(MAX_COUNT) {
+                    self.buf.put_u8(MAX_COUNT as u8);
+                    if let Ok(chunk) = <&[u8; MAX_COUNT]>::try_from(chunk) {
+                        self.buf.extend_from_slice(chunk);
+                    }
+                }
+                self.last_header = Some(self.buf.len() - 1 - MAX_COUNT);
+                self.open = Open::Literal;
+                data = rest;
+                continue;
+            }
             let room = MAX_COUNT.min(self.size - self.buf.len() - 1);
             let (now, rest) = data.split_at(room.min(data.len()));
             self.last_header = Some(self.buf.len());
