@@ -14,7 +14,7 @@
 //! `/dev/shm` (tmpfs) where there is one, to tell the session's own cost from the disk's. One iteration is one whole session
 //! (connect, TLS handshake, SSID, SFID, the data, EFID, EERP, ESID); queueing the file
 //! into the outbox is not timed. The file arrives on disk: the receiver writes it and
-//! makes it durable (fsync every 8 MiB and at the end), raw TLS discards it.
+//! makes it durable (an fsync every `CHECKPOINT_INTERVAL` and at the end), raw TLS discards it.
 //!
 //! `OFTP_BENCH_BYTES=268435456 cargo bench -p oftp2-benches --bench session_tls`
 #![allow(clippy::unwrap_used)] // benchmark setup: a panic is a failure
@@ -40,7 +40,7 @@ use oftp2_session::store::{FileStore, FsStore, OutgoingFile, OutgoingSource};
 use oftp2_session::transport::tls::{client_config_for, server_config_for};
 use oftp2_session::transport::{connect, ClientSecurity, Listener, ServerSecurity};
 use rustls::pki_types::ServerName;
-use support::measure;
+use support::{measure_with_cpu as measure, process_cpu};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
@@ -181,7 +181,7 @@ impl Setup {
 
     /// One raw TLS transfer with the nodes' TLS configurations; its duration and the
     /// TLS version and cipher suite.
-    fn raw_tls(&self, params: Params) -> (Duration, String) {
+    fn raw_tls(&self, params: Params) -> (Duration, Option<Duration>, String) {
         let server_config = server_config_for(&self.config(B, A, params, None)).unwrap();
         let initiator = self.config(A, B, params, None);
         let client_config =
@@ -206,6 +206,7 @@ impl Setup {
                 }
             });
             let start = Instant::now();
+            let cpu = process_cpu();
             let tcp = tokio::net::TcpStream::connect(address).await.unwrap();
             tcp.set_nodelay(true).unwrap();
             let connector = tokio_rustls::TlsConnector::from(client_config);
@@ -221,6 +222,7 @@ impl Setup {
             tls.shutdown().await.unwrap();
             let total = reader.await.unwrap();
             let elapsed = start.elapsed();
+            let cpu = process_cpu() - cpu;
             assert_eq!(total, content.len);
             let (_, connection) = tls.get_ref();
             let version = format!(
@@ -228,16 +230,17 @@ impl Setup {
                 connection.protocol_version().unwrap(),
                 connection.negotiated_cipher_suite().unwrap().suite()
             );
-            (elapsed, version)
+            (elapsed, Some(cpu), version)
         })
     }
 
     /// Writing the file into the stores' directory, durable as the receiving store makes
     /// it: fsync every `CHECKPOINT_INTERVAL` octets and at the end.
-    fn durable_write(&self) -> (Duration, String) {
+    fn durable_write(&self) -> (Duration, Option<Duration>, String) {
         let dir = store_dir();
         let mut content = self.content();
         let start = Instant::now();
+        let cpu = process_cpu();
         let mut file = std::fs::File::create(dir.path().join("file")).unwrap();
         let mut unsynced = 0u64;
         loop {
@@ -254,13 +257,14 @@ impl Setup {
         }
         file.sync_all().unwrap();
         let elapsed = start.elapsed();
+        let cpu = process_cpu() - cpu;
         drop(file);
-        (elapsed, format!("fsync every {} MiB", CHECKPOINT_INTERVAL >> 20))
+        (elapsed, Some(cpu), format!("fsync every {} MiB", CHECKPOINT_INTERVAL >> 20))
     }
 
     /// One OFTP session sending the file from A to B; its duration and the TLS version
     /// and cipher suite. Setting up the nodes and queueing the file is not timed.
-    fn session(&self, params: Params, in_memory: bool) -> (Duration, String) {
+    fn session(&self, params: Params, in_memory: bool) -> (Duration, Option<Duration>, String) {
         let dir = if in_memory { memory_dir } else { store_dir };
         let responder_dir = dir();
         let initiator_dir = dir();
@@ -270,7 +274,7 @@ impl Setup {
             Arc::new(responder_config),
             Arc::new(FsStore::open(responder_dir.path(), id(B)).unwrap()),
         );
-        let (elapsed, version) = self.rt.block_on(async {
+        let (elapsed, cpu, version) = self.rt.block_on(async {
             let listener =
                 Listener::bind("127.0.0.1:0", ServerSecurity::Tls(server_config)).await.unwrap();
             let address = listener.local_addr().unwrap().to_string();
@@ -313,10 +317,12 @@ impl Setup {
             initiator.store().queue_outgoing(&id(B), file).unwrap();
 
             let start = Instant::now();
+            let cpu = process_cpu();
             let connection = connect(&address, &security, timeout).await.unwrap();
             let version = format!("{:?}", connection.tls_version().unwrap());
             let report = initiator.run_initiator(connection, &id(B), None).await.unwrap();
             let elapsed = start.elapsed();
+            let cpu = process_cpu() - cpu;
 
             assert!(report.end.is_normal(), "{:?}", report.end);
             match report.sent.as_slice() {
@@ -330,10 +336,10 @@ impl Setup {
             assert_eq!(std::fs::metadata(&delivered.path).unwrap().len(), self.octets);
             stop.send(()).unwrap();
             server.await.unwrap();
-            (elapsed, version)
+            (elapsed, cpu, version)
         });
         drop((responder, responder_dir, initiator_dir));
-        (elapsed, version)
+        (elapsed, Some(cpu), version)
     }
 }
 
@@ -394,35 +400,43 @@ fn session_tls(c: &mut Criterion) {
         let raw_rate = raw.median_mb_s(octets);
         let disk_rate = disk.median_mb_s(octets);
         let session_rate = session.median_mb_s(octets);
+        let cpu = |m: &support::Measured| match m.median_cpu_s_per_gib(octets) {
+            Some(cpu) => format!("{cpu:.2} s CPU/GiB"),
+            None => "CPU not measured".to_owned(),
+        };
         println!("  {}:", params.label());
         println!(
-            "    raw TLS       {raw_rate:7.1} MB/s over {} runs ({}); {}",
+            "    raw TLS       {raw_rate:7.1} MB/s over {} runs ({}); {}; {}",
             raw.times.len(),
             raw.note,
+            cpu(raw),
             raw.memory
         );
         println!(
-            "    durable write {disk_rate:7.1} MB/s over {} runs ({}); {}",
+            "    durable write {disk_rate:7.1} MB/s over {} runs ({}); {}; {}",
             disk.times.len(),
             disk.note,
+            cpu(disk),
             disk.memory
         );
         println!(
             "    OFTP session  {session_rate:7.1} MB/s over {} runs ({}) = {:.1}% of raw TLS, \
-             {:.1}% of the durable write; {}",
+             {:.1}% of the durable write; {}; {}",
             session.times.len(),
             session.note,
             100.0 * session_rate / raw_rate,
             100.0 * session_rate / disk_rate,
+            cpu(session),
             session.memory
         );
         if let Some(memory) = in_memory.as_ref().filter(|m| !m.times.is_empty()) {
             let memory_rate = memory.median_mb_s(octets);
             println!(
                 "    OFTP session, stores in tmpfs {memory_rate:7.1} MB/s over {} runs = {:.1}% \
-                 of raw TLS; {}",
+                 of raw TLS; {}; {}",
                 memory.times.len(),
                 100.0 * memory_rate / raw_rate,
+                cpu(memory),
                 memory.memory
             );
         }

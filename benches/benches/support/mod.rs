@@ -55,11 +55,26 @@ impl Peak {
     }
 }
 
+/// The CPU time the whole process has used so far (user and system, all its threads,
+/// those that ended included), from `/proc/self/stat` in clock ticks (10 ms).
+pub fn process_cpu() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat").ok().and_then(|stat| {
+        // The fields after the command name, which is in parentheses.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let user: u64 = fields.get(11)?.parse().ok()?;
+        let system: u64 = fields.get(12)?.parse().ok()?;
+        Some(user + system)
+    });
+    Duration::from_millis(ticks.unwrap_or(0) * 10)
+}
+
 /// The times of every timed run, what the last run said of itself, and the peak memory.
 #[derive(Default)]
 pub struct Measured {
     /// Every timed run.
     pub times: Vec<Duration>,
+    /// The process's CPU time in every timed run (both cores together), where measured.
+    pub cpu: Vec<Duration>,
     /// What the last run said (a TLS version, a size).
     pub note: String,
     /// The peak memory while measured, in words.
@@ -78,6 +93,22 @@ impl Measured {
             n => (rates.get(n / 2 - 1).unwrap() + rates.get(n / 2).unwrap()) / 2.0,
         }
     }
+
+    /// The median CPU time per GiB (seconds of CPU, all threads), if measured.
+    pub fn median_cpu_s_per_gib(&self, octets: u64) -> Option<f64> {
+        let mut per_gib: Vec<f64> = self
+            .cpu
+            .iter()
+            .map(|cpu| cpu.as_secs_f64() * (1u64 << 30) as f64 / octets as f64)
+            .collect();
+        per_gib.sort_by(f64::total_cmp);
+        let n = per_gib.len();
+        match n {
+            0 => None,
+            n if n % 2 == 1 => per_gib.get(n / 2).copied(),
+            n => Some((per_gib.get(n / 2 - 1)? + per_gib.get(n / 2)?) / 2.0),
+        }
+    }
 }
 
 /// Benchmarks `run` (one timed run a call, returning its time and a note) as `name`, keeping every time and the
@@ -87,15 +118,29 @@ pub fn measure(
     name: &str,
     run: impl Fn() -> (Duration, String),
 ) -> Measured {
+    measure_with_cpu(group, name, || {
+        let (time, note) = run();
+        (time, None, note)
+    })
+}
+
+/// [`measure`] for a `run` that also tells the process CPU time of its timed part
+/// (see [`process_cpu`]).
+pub fn measure_with_cpu(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    run: impl Fn() -> (Duration, Option<Duration>, String),
+) -> Measured {
     let measured = RefCell::new(Measured::default());
     let peak = Peak::start();
     group.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let (time, note) = run();
+                let (time, cpu, note) = run();
                 let mut measured = measured.borrow_mut();
                 measured.times.push(time);
+                measured.cpu.extend(cpu);
                 measured.note = note;
                 total += time;
             }
