@@ -24,6 +24,7 @@ mod support;
 #[path = "../../oftp2-session/tests/transport_support/mod.rs"]
 mod transport_support;
 
+use std::cell::RefCell;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -378,11 +379,23 @@ fn session_tls(c: &mut Criterion) {
         let raw = measure(&mut group, "raw TLS", || setup.raw_tls(params));
         let disk = measure(&mut group, "durable write", || setup.durable_write());
         let session = measure(&mut group, "OFTP session", || setup.session(params, false));
-        let in_memory = std::path::Path::new(MEMORY_FS).is_dir().then(|| {
+        let in_memory = has_tmpfs().then(|| {
             measure(&mut group, "OFTP session, stores in tmpfs", || setup.session(params, true))
         });
+        // The target's parameters once more, in rounds of all three back to back: each
+        // round's ratios compare runs that met the same load.
+        let rounds = RefCell::new(Vec::new());
+        if params.buffer == 99_999 {
+            let _ = measure(&mut group, "rounds of raw TLS and OFTP sessions", || {
+                let raw = setup.raw_tls(params).0;
+                let disk = setup.session(params, false).0;
+                let memory = has_tmpfs().then(|| setup.session(params, true).0);
+                rounds.borrow_mut().push(Round { raw, disk, memory });
+                (raw + disk + memory.unwrap_or_default(), None, String::new())
+            });
+        }
         group.finish();
-        summary.push((params, raw, disk, session, in_memory));
+        summary.push((params, raw, disk, session, in_memory, rounds.into_inner()));
     }
 
     let octets = setup.octets;
@@ -392,7 +405,7 @@ fn session_tls(c: &mut Criterion) {
         octets as f64 / 1024.0 / 1024.0,
         store_dir().path().parent().unwrap().display()
     );
-    for (params, raw, disk, session, in_memory) in &summary {
+    for (params, raw, disk, session, in_memory, rounds) in &summary {
         if raw.times.is_empty() || disk.times.is_empty() || session.times.is_empty() {
             println!("  {}: not all measured (filtered out)", params.label());
             continue;
@@ -440,7 +453,46 @@ fn session_tls(c: &mut Criterion) {
                 memory.memory
             );
         }
+        if !rounds.is_empty() {
+            let disk: Vec<f64> =
+                rounds.iter().map(|r| r.raw.as_secs_f64() / r.disk.as_secs_f64()).collect();
+            let memory: Vec<f64> = rounds
+                .iter()
+                .filter_map(|r| Some(r.raw.as_secs_f64() / r.memory?.as_secs_f64()))
+                .collect();
+            println!(
+                "    in {} rounds of raw TLS then the session, back to back: the session at {} \
+                 of raw TLS; stores in tmpfs: {}",
+                rounds.len(),
+                spread(disk),
+                spread(memory)
+            );
+        }
     }
+}
+
+/// One round: raw TLS, then the session with stores on disk, then in tmpfs.
+struct Round {
+    raw: Duration,
+    disk: Duration,
+    memory: Option<Duration>,
+}
+
+/// Ratios as "median (min to max)" in percent.
+fn spread(ratios: Vec<f64>) -> String {
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match support::median(ratios) {
+        Some(median) => {
+            format!("{:.1}% ({:.1}% to {:.1}%)", 100.0 * median, 100.0 * low, 100.0 * high)
+        }
+        None => "not measured".to_owned(),
+    }
+}
+
+/// Whether the system has the tmpfs for stores in memory.
+fn has_tmpfs() -> bool {
+    std::path::Path::new(MEMORY_FS).is_dir()
 }
 
 criterion_group!(benches, session_tls);

@@ -84,30 +84,25 @@ pub struct Measured {
 impl Measured {
     /// The median throughput in MB/s (10^6 octets a second).
     pub fn median_mb_s(&self, octets: u64) -> f64 {
-        let mut rates: Vec<f64> =
-            self.times.iter().map(|t| octets as f64 / t.as_secs_f64() / 1e6).collect();
-        rates.sort_by(f64::total_cmp);
-        match rates.len() {
-            0 => f64::NAN,
-            n if n % 2 == 1 => *rates.get(n / 2).unwrap(),
-            n => (rates.get(n / 2 - 1).unwrap() + rates.get(n / 2).unwrap()) / 2.0,
-        }
+        let rates = self.times.iter().map(|t| octets as f64 / t.as_secs_f64() / 1e6).collect();
+        median(rates).unwrap_or(f64::NAN)
     }
 
     /// The median CPU time per GiB (seconds of CPU, all threads), if measured.
     pub fn median_cpu_s_per_gib(&self, octets: u64) -> Option<f64> {
-        let mut per_gib: Vec<f64> = self
-            .cpu
-            .iter()
-            .map(|cpu| cpu.as_secs_f64() * (1u64 << 30) as f64 / octets as f64)
-            .collect();
-        per_gib.sort_by(f64::total_cmp);
-        let n = per_gib.len();
-        match n {
-            0 => None,
-            n if n % 2 == 1 => per_gib.get(n / 2).copied(),
-            n => Some((per_gib.get(n / 2 - 1)? + per_gib.get(n / 2)?) / 2.0),
-        }
+        let gib = (1u64 << 30) as f64 / octets as f64;
+        median(self.cpu.iter().map(|cpu| cpu.as_secs_f64() * gib).collect())
+    }
+}
+
+/// The median of `values`; `None` if there are none.
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        n if n % 2 == 1 => values.get(n / 2).copied(),
+        n => Some((values.get(n / 2 - 1)? + values.get(n / 2)?) / 2.0),
     }
 }
 
