@@ -151,6 +151,11 @@ pub enum DriverError {
     /// Reading or writing the connection failed.
     #[error("connection error: {0}")]
     Io(#[from] std::io::Error),
+    /// A connection a [`Node`](crate::node::Node) accepted never became a session: its
+    /// TLS handshake failed or timed out (a partner with an expired or unknown
+    /// certificate, say). The error says which.
+    #[error("no session: {0}")]
+    Handshake(Box<crate::transport::TransportError>),
 }
 
 /// Runs `session` over `io` until it ends, answering it from `store`.

@@ -185,7 +185,10 @@ impl<S: FileStore + ?Sized + 'static> Node<S> {
     /// Accepts and serves sessions on `listener` until `shutdown` completes, at most
     /// [`max_concurrent_sessions`](crate::config::Limits::max_concurrent_sessions) at
     /// once: a connection beyond that gets SSRM and ESID 08 (resources not available).
-    /// Each finished session's report goes to `on_report`.
+    /// Each finished session's report goes to `on_report`, and so does each connection
+    /// whose TLS handshake failed, as [`DriverError::Handshake`]. A connection holds its
+    /// place among the concurrent sessions from its acceptance, during its handshake too,
+    /// so that handshakes (costly for the server) are bounded as well.
     pub async fn serve(
         &self,
         listener: Listener,
@@ -221,6 +224,7 @@ impl<S: FileStore + ?Sized + 'static> Node<S> {
                         Ok(connection) => connection,
                         Err(error) => {
                             info!(%error, "handshake failed");
+                            on_report(Err(DriverError::Handshake(Box::new(error))));
                             return;
                         }
                     };

@@ -11,7 +11,7 @@ use std::time::Duration;
 use oftp2_codec::fields::{OdetteId, RecordFormat, RecordLength, SendReceive, UserData, Utf8Text};
 use oftp2_codec::reason::EsidReason;
 use oftp2_session::config::{Config, Partner, TextLineHandling, TlsFiles, Transport};
-use oftp2_session::driver::{OutgoingOutcome, SessionReport};
+use oftp2_session::driver::{DriverError, OutgoingOutcome, SessionReport};
 use oftp2_session::engine::SessionEnd;
 use oftp2_session::node::Node;
 use oftp2_session::protection::FileServices;
@@ -83,24 +83,32 @@ fn content(n: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-/// Starts `responder` serving on 127.0.0.1; returns its address and the reports channel.
+/// What a failed TLS handshake was reported as, in words.
+type Failures = Arc<Mutex<Vec<String>>>;
+
+/// Starts `responder` serving on 127.0.0.1; returns its address, the sessions' reports,
+/// the connections that failed their TLS handshake, and the stop switch.
 async fn serve(
     responder: &Site,
     security: ServerSecurity,
-) -> (String, Arc<Mutex<Vec<SessionReport>>>, tokio::sync::oneshot::Sender<()>) {
+) -> (String, Arc<Mutex<Vec<SessionReport>>>, Failures, tokio::sync::oneshot::Sender<()>) {
     let listener = Listener::bind("127.0.0.1:0", security).await.unwrap();
     let address = listener.local_addr().unwrap().to_string();
     let reports = Arc::new(Mutex::new(Vec::new()));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let node = responder.node.clone();
     let sink = reports.clone();
+    let failures = Failures::default();
+    let failed = failures.clone();
     tokio::spawn(async move {
-        node.serve(listener, async { stopped.await.unwrap_or(()) }, move |report| {
-            sink.lock().unwrap().push(report.unwrap());
+        node.serve(listener, async { stopped.await.unwrap_or(()) }, move |report| match report {
+            Ok(report) => sink.lock().unwrap().push(report),
+            Err(DriverError::Handshake(error)) => failed.lock().unwrap().push(error.to_string()),
+            Err(error) => panic!("{error}"),
         })
         .await;
     });
-    (address, reports, stop)
+    (address, reports, failures, stop)
 }
 
 fn delivered(site: &Site, from: &str) -> Vec<Vec<u8>> {
@@ -128,7 +136,7 @@ fn assert_all_sent(report: &SessionReport, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_tcp_files_both_ways_with_receipts() {
     let responder = site(B, vec![partner(A, B, Transport::PlainTcp, None)], None);
-    let (address, reports, stop) = serve(&responder, ServerSecurity::PlainTcp).await;
+    let (address, reports, _failures, stop) = serve(&responder, ServerSecurity::PlainTcp).await;
     let initiator = site(A, vec![partner(B, A, Transport::PlainTcp, Some(address))], None);
 
     let big = content(3 * 1024 * 1024 + 17, 1);
@@ -192,7 +200,8 @@ async fn mutual_tls_session_and_refusals() {
         )),
     );
     let server_config = server_config_for(responder.node.config()).unwrap();
-    let (address, reports, stop) = serve(&responder, ServerSecurity::Tls(server_config)).await;
+    let (address, reports, failures, stop) =
+        serve(&responder, ServerSecurity::Tls(server_config)).await;
 
     let initiator = site(
         A,
@@ -261,6 +270,18 @@ async fn mutual_tls_session_and_refusals() {
     );
     let error = stranger.node.connect(&id(B), None).await.unwrap_err();
     assert!(error.to_string().to_lowercase().contains("certificate"), "{error}");
+    // The responder reports the connection that never became a session.
+    for _ in 0..200 {
+        if !failures.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let failed = failures.lock().unwrap().clone();
+    assert!(
+        matches!(failed.as_slice(), [one] if one.contains("TLS")),
+        "the failed handshake is reported: {failed:?}"
+    );
     stop.send(()).unwrap();
 }
 
@@ -272,7 +293,7 @@ async fn concurrent_sessions_beyond_the_limit_get_esid_08() {
         config.limits.max_concurrent_sessions = 0;
         responder.node = Node::new(Arc::new(config), responder.node.store().clone());
     }
-    let (address, _reports, stop) = serve(&responder, ServerSecurity::PlainTcp).await;
+    let (address, _reports, _failures, stop) = serve(&responder, ServerSecurity::PlainTcp).await;
     let initiator = site(A, vec![partner(B, A, Transport::PlainTcp, Some(address))], None);
     let report = initiator.node.connect(&id(B), None).await.unwrap();
     assert!(
@@ -302,7 +323,7 @@ async fn the_application_refuses_a_file_before_data_flows() {
             Ok(())
         }
     }));
-    let (address, reports, stop) = serve(&responder, ServerSecurity::PlainTcp).await;
+    let (address, reports, _failures, stop) = serve(&responder, ServerSecurity::PlainTcp).await;
     let initiator = site(A, vec![partner(B, A, Transport::PlainTcp, Some(address))], None);
     queue(&initiator, B, "PRIVATE.DATA", RecordFormat::Unstructured, 0, content(1000, 7));
     queue(&initiator, B, "PUBLIC.DATA", RecordFormat::Unstructured, 0, content(1000, 8));
@@ -329,7 +350,7 @@ async fn the_application_refuses_a_file_before_data_flows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn variable_format_files_travel_with_their_record_boundaries() {
     let responder = site(B, vec![partner(A, B, Transport::PlainTcp, None)], None);
-    let (address, reports, stop) = serve(&responder, ServerSecurity::PlainTcp).await;
+    let (address, reports, _failures, stop) = serve(&responder, ServerSecurity::PlainTcp).await;
     let initiator = site(A, vec![partner(B, A, Transport::PlainTcp, Some(address))], None);
     // Records of 0 to 299 octets, each with its §6.5 length prefix.
     let mut local = Vec::new();
