@@ -381,3 +381,89 @@ async fn a_file_only_compressed_needs_no_cipher_suite() {
     assert_eq!(b.inbox(A), vec![(b.inbox(A)[0].0.clone(), data)]);
     assert_eq!(receipt_checks(&ours), vec![("EERP", ReceiptCheck::Unsigned)]);
 }
+
+/// A crash between the delivery record and the EERP's own file: reopened, the store owes
+/// the very EERP the commit signed, which the originator verifies against the hash of
+/// what it sent, not a plain EERP in its place.
+#[test]
+fn a_signed_eerp_survives_a_crash_before_it_was_recorded() {
+    use oftp2_codec::command::Sfid;
+    use oftp2_codec::fields::{
+        FileCompression, FileEnveloping, FileSize, RestartPosition, SecurityLevel, VirtualFileDate,
+        VirtualFileTime,
+    };
+    use oftp2_codec::record::{file_size, Counts};
+    use oftp2_session::protection::FileSecurity;
+    use oftp2_session::store::IncomingDecision;
+
+    let pki = Pki::new();
+    let ours =
+        CmsSecurity::builder(identity(&pki.b)).partner(id(A), certificate(&pki.a)).build().unwrap();
+    let theirs =
+        CmsSecurity::builder(identity(&pki.a)).partner(id(B), certificate(&pki.b)).build().unwrap();
+    let ours: Arc<dyn FileSecurity> = Arc::new(ours);
+    let options = || StoreOptions { security: Some(ours.clone()), ..StoreOptions::new(id(B)) };
+    let suite = CipherSuite::new(4).unwrap();
+    let data = text_lines(300, 9);
+    let sfid = Sfid {
+        dataset_name: "SIGNED.EERP".parse().unwrap(),
+        date: VirtualFileDate::new(2026, 12, 3).unwrap(),
+        time: VirtualFileTime::new(14, 30, 5, 1).unwrap(),
+        user_data: UserData::EMPTY,
+        destination: id(B),
+        originator: id(A),
+        format: RecordFormat::Unstructured,
+        max_record_length: RecordLength::new(0).unwrap(),
+        file_size: file_size(data.len() as u64),
+        original_file_size: FileSize::new(0).unwrap(),
+        restart_position: RestartPosition::new(0).unwrap(),
+        security_level: SecurityLevel::None,
+        cipher_suite: suite,
+        compression: FileCompression::None,
+        enveloping: FileEnveloping::None,
+        signed_eerp_request: true,
+        description: Utf8Text::empty(),
+    };
+    let dir = scratch();
+    let (delivered, signed) = {
+        let store = FsStore::with_options(dir.path(), options()).unwrap();
+        let IncomingDecision::Accept { mut file, .. } =
+            store.begin_incoming(&id(A), &sfid, true).unwrap()
+        else {
+            panic!("the file is accepted")
+        };
+        file.write(&data).unwrap();
+        let delivered = file.commit(Counts { records: 0, octets: data.len() as u64 }).unwrap();
+        let mut owed = store.pending_receipts(&id(A)).unwrap();
+        assert_eq!(owed.len(), 1);
+        (delivered, owed.remove(0).1)
+    };
+    let Receipt::Eerp(eerp) = &signed else { panic!("an EERP is owed, not {signed:?}") };
+    assert!(!eerp.signature.is_empty(), "SFIDSIGN asked for a signed EERP");
+
+    // Put the disk back into the state of a crash after the delivery record: the file
+    // still in incoming/, no EERP recorded yet.
+    let root = delivered.path.parent().unwrap().parent().unwrap();
+    let record = std::fs::read_dir(root.join("delivered"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.ends_with(".json"))
+        .unwrap();
+    let key = record.strip_suffix(".json").unwrap();
+    std::fs::rename(&delivered.path, root.join("incoming").join(format!("{key}.part"))).unwrap();
+    for entry in std::fs::read_dir(root.join("receipts")).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+
+    let store = FsStore::with_options(dir.path(), options()).unwrap();
+    assert_eq!(std::fs::read(&delivered.path).unwrap(), data, "delivered by the roll forward");
+    let mut owed = store.pending_receipts(&id(A)).unwrap();
+    assert_eq!(owed.len(), 1);
+    let recovered = owed.remove(0).1;
+    assert_eq!(recovered, signed, "the same signed EERP");
+    let hash = theirs.digest(suite, &mut &data[..]).unwrap();
+    assert_eq!(
+        theirs.check_receipt(&id(B), suite, &recovered, Some(&hash)),
+        ReceiptCheck::Verified
+    );
+}

@@ -60,10 +60,15 @@ pub(crate) struct DeliveryRecord {
     pub(crate) receipt: String,
     /// When it was committed (Unix time, nanoseconds).
     pub(crate) committed_at: u64,
+    /// The receipt owed, as it goes into `receipts/` (signed when SFIDSIGN asked): a
+    /// crash before that write is rolled forward with this very receipt. Absent in
+    /// records of earlier versions, which get a plain EERP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) owed: Option<PendingReceipt>,
 }
 
 /// A receipt owed, as stored in `receipts/`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PendingReceipt {
     #[serde(with = "receipt_serde")]
     pub(crate) receipt: Receipt,
@@ -546,6 +551,7 @@ impl IncomingFile for FsIncoming {
         let shared = Arc::clone(&self.shared);
         let _meta = shared.meta.lock().unwrap_or_else(|e| e.into_inner());
         let path = free_inbox_path(&self.dirs.inbox, &self.sfid)?;
+        let committed_at = unix_nanos(shared.now());
         let record = DeliveryRecord {
             delivered: DeliveredFile {
                 partner: self.partner,
@@ -556,14 +562,16 @@ impl IncomingFile for FsIncoming {
             },
             temp: file_name(&delivered_temp),
             receipt: receipt_name(&receipt),
-            committed_at: unix_nanos(shared.now()),
+            committed_at,
+            owed: Some(PendingReceipt { receipt, created: committed_at }),
         };
         let record_path = self.dirs.delivered.join(format!("{}{JSON_SUFFIX}", self.key));
         write_json(&record_path, &record)?;
         let receipt_path = self.dirs.receipts.join(format!("{}{JSON_SUFFIX}", record.receipt));
         let moved = (|| {
-            let pending = PendingReceipt { receipt, created: record.committed_at };
-            write_json(&receipt_path, &pending)?;
+            if let Some(pending) = &record.owed {
+                write_json(&receipt_path, pending)?;
+            }
             fs::rename(&delivered_temp, &path).map_err(|e| StoreError::io("rename", &path, e))?;
             sync_dir(&self.dirs.inbox)?;
             sync_dir(&self.dirs.incoming)
@@ -655,8 +663,8 @@ pub(crate) fn free_inbox_path(inbox: &Path, sfid: &Sfid) -> Result<PathBuf, Stor
 }
 
 /// Completes a commit that a crash interrupted after its delivery record was written:
-/// the EERP is recorded if missing, the partial file (durable since before the record)
-/// moves into the inbox.
+/// the receipt the record keeps (the EERP, signed if SFIDSIGN asked) is recorded as owed
+/// if missing, the partial file (durable since before the record) moves into the inbox.
 pub(crate) fn roll_forward(
     dirs: &PartnerDirs,
     record_path: &Path,
@@ -668,10 +676,12 @@ pub(crate) fn roll_forward(
     }
     let receipt_path = dirs.receipts.join(format!("{}{JSON_SUFFIX}", record.receipt));
     if !receipt_path.exists() {
-        let pending = PendingReceipt {
+        // The receipt the commit made (signed if asked); a plain EERP for records of
+        // earlier versions, which did not keep it.
+        let pending = record.owed.clone().unwrap_or_else(|| PendingReceipt {
             receipt: eerp_for(&record.delivered.sfid),
             created: record.committed_at,
-        };
+        });
         write_json(&receipt_path, &pending)?;
     }
     if let Ok(there) = fs::symlink_metadata(&record.delivered.path) {

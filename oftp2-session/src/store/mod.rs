@@ -30,8 +30,9 @@
 //!    rename it over the old one, `fsync` the directory. Only then is the restart point
 //!    durable.
 //! 4. [`IncomingFile::commit`]: `fsync` the temporary file; write the *delivery record*
-//!    (identity, counts, the inbox name chosen) atomically as in 3 — from this point the
-//!    file counts as delivered; write the EERP we owe atomically; rename the temporary
+//!    (identity, counts, the inbox name chosen, the EERP owed, signed if SFIDSIGN asked)
+//!    atomically as in 3 — from this point the file counts as delivered; write the EERP
+//!    we owe atomically; rename the temporary
 //!    file into the inbox and `fsync` the inbox; remove the restart state. A crash
 //!    between the delivery record and the rename is rolled forward when the store is
 //!    opened again (the data was already durable), so the file appears in the inbox once
