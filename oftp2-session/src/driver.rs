@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use oftp2_codec::command::Sfid;
+use oftp2_codec::command::{Sfid, Sfna};
 use oftp2_codec::fields::{CipherSuite, DatasetName, OdetteId, RecordFormat};
 use oftp2_codec::reason::EsidReason;
 use oftp2_codec::record::Counts;
@@ -134,6 +134,10 @@ pub struct SessionReport {
     /// Files offered again by the partner that had been delivered already (their data
     /// was discarded, EFPA answered).
     pub duplicates: Vec<Sfid>,
+    /// Files the partner offered that we refused (SFNA): by the application's
+    /// [`InboundPolicy`], the store (no room, too big, busy), the partner's file security
+    /// policy, or its direction.
+    pub refused: Vec<RefusedIncoming>,
     /// Our files' outcomes.
     pub sent: Vec<OutgoingOutcome>,
     /// Receipts that arrived.
@@ -142,6 +146,15 @@ pub struct SessionReport {
     pub receipts_sent: usize,
     /// How the session ended.
     pub end: SessionEnd,
+}
+
+/// A file the partner offered and we refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedIncoming {
+    /// The partner's SFID.
+    pub sfid: Sfid,
+    /// Our SFNA: its reason, retry flag and text.
+    pub sfna: Sfna,
 }
 
 /// Why the driver stopped before the session ended by the protocol.
@@ -347,6 +360,7 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                 negotiated: None,
                 received: Vec::new(),
                 duplicates: Vec::new(),
+                refused: Vec::new(),
                 sent: Vec::new(),
                 receipts: Vec::new(),
                 receipts_sent: 0,
@@ -522,6 +536,11 @@ impl<'s, S: FileStore + ?Sized> Driver<'s, S> {
                 }
             }
             Event::StartFileRequest { sfid } => self.start_file(*sfid),
+            Event::IncomingFileRefused { sfid, sfna } => {
+                info!(file = %sfid.dataset_name, reason = %sfna.reason, retry = sfna.retry,
+                      text = %sfna.text, "incoming file refused");
+                self.report.refused.push(RefusedIncoming { sfid: *sfid, sfna });
+            }
             Event::FileData { data, counts } => self.file_data(data, counts),
             Event::EndOfFile { counts, .. } => self.end_of_file(counts),
             Event::IncomingFileFailed { efna, why } => {

@@ -233,6 +233,7 @@ fn event_name(event: &Event) -> &'static str {
         Event::FileData { .. } => "FileData",
         Event::EndOfFile { .. } => "EndOfFile",
         Event::IncomingFileFailed { .. } => "IncomingFileFailed",
+        Event::IncomingFileRefused { .. } => "IncomingFileRefused",
         Event::FileAccepted { .. } => "FileAccepted",
         Event::FileRefused { .. } => "FileRefused",
         Event::FileSent { .. } => "FileSent",
@@ -1214,7 +1215,10 @@ fn sfid_from_a_partner_that_may_not_send_gets_sfna_14() {
         let (sent, events) = rig.feed_code(C::Sfid);
         let refused = SfnaReason::FILE_DIRECTION_REFUSED;
         assert!(matches!(&sent[..], [Command::Sfna(s)] if s.reason == refused), "{sent:?}");
-        assert!(events.is_empty(), "{events:?}");
+        assert!(
+            matches!(&events[..], [Event::IncomingFileRefused { sfna, .. }] if sfna.reason == refused),
+            "reported to the application as refused, not offered: {events:?}"
+        );
         assert_in(&rig, St::IdleLi, "still Listener");
     }
 }
@@ -1484,7 +1488,7 @@ fn sfid_security_fields_against_the_partner_policy() {
             rig.connect_with(peer_ssid(rig.peer, ProtocolLevel::V2_0, WINDOW));
             let mut file = sfid(rig.peer, rig.us);
             alter(&mut file);
-            let (sent, events) = rig.feed(&Command::Sfid(file));
+            let (sent, events) = rig.feed(&Command::Sfid(file.clone()));
             let context = format!("{role:?}: {what}");
             match reason {
                 Some(reason) => {
@@ -1493,7 +1497,11 @@ fn sfid_security_fields_against_the_partner_policy() {
                             if s.reason.value() == reason && !s.retry && !s.text.is_empty()),
                         "{context}: {sent:?}"
                     );
-                    assert!(events.is_empty(), "{context}: not shown to the application");
+                    assert!(
+                        matches!(&events[..], [Event::IncomingFileRefused { sfid, sfna }]
+                            if **sfid == file && Some(&Command::Sfna(sfna.clone())) == sent.first()),
+                        "{context}: reported as refused, not offered: {events:?}"
+                    );
                     assert_in(&rig, St::IdleLi, &context);
                 }
                 None => {

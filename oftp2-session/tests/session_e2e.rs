@@ -340,7 +340,18 @@ async fn the_application_refuses_a_file_before_data_flows() {
     assert_eq!(refused.len(), 1, "{:?}", report.sent);
     assert!(refused[0].starts_with("SFNA 01"), "{refused:?}");
     assert_all_sent(&report, 1);
-    assert_eq!(wait_for_report(&reports, 1).await.received.len(), 1);
+    let theirs = wait_for_report(&reports, 1).await;
+    assert_eq!(theirs.received.len(), 1);
+    // The responder's report says which file it refused, and how.
+    match theirs.refused.as_slice() {
+        [refused] => {
+            assert_eq!(refused.sfid.dataset_name.as_str(), "PRIVATE.DATA");
+            assert_eq!(refused.sfna.reason, SfnaReason::INVALID_FILENAME);
+            assert!(!refused.sfna.retry);
+            assert_eq!(refused.sfna.text.as_str(), "not for us");
+        }
+        other => panic!("one refusal reported: {other:?}"),
+    }
     assert_eq!(delivered(&responder, A).len(), 1);
     // Refused without retry: the file has failed and is not offered again.
     assert!(initiator.node.store().outgoing(&id(B)).unwrap().is_empty());

@@ -231,13 +231,21 @@ async fn a_partner_that_must_encrypt_is_refused_an_unencrypted_file_with_sfna_17
         ..FileServices::NONE
     };
     queue(&a, B, "NOT.ENCRYPTED", RecordFormat::Unstructured, 0, b"hello", signed_only);
-    let (ours, _theirs) = session(&a, &b).await;
+    let (ours, theirs) = session(&a, &b).await;
     assert!(ours.end.is_normal(), "{:?}", ours.end);
     match ours.sent.as_slice() {
         [OutgoingOutcome::Refused { why, .. }] => assert!(why.contains("SFNA 17"), "{why}"),
         other => panic!("{other:?}"),
     }
     assert!(b.inbox(A).is_empty());
+    // The refusing side's report shows it, though no application was asked.
+    match theirs.refused.as_slice() {
+        [refused] => {
+            assert_eq!(refused.sfid.dataset_name.as_str(), "NOT.ENCRYPTED");
+            assert_eq!(refused.sfna.reason.value(), 17);
+        }
+        other => panic!("one refusal reported: {other:?}"),
+    }
 }
 
 #[test]

@@ -88,6 +88,16 @@ pub enum Event {
         /// The peer's SFID.
         sfid: Box<Sfid>,
     },
+    /// We refused the peer's file with this SFNA (F_START_FILE_RSP(-)): by the
+    /// application's answer ([`Session::refuse_file`](super::Session::refuse_file)) or by
+    /// the engine itself (the partner may not send to us, its file security policy,
+    /// settings that cannot be honoured). Nothing of the file is received.
+    IncomingFileRefused {
+        /// The peer's SFID.
+        sfid: Box<Sfid>,
+        /// Our answer.
+        sfna: Sfna,
+    },
     /// Octets of the incoming file (F_DATA_IND), in order.
     FileData {
         /// The octets.

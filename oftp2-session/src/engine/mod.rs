@@ -20,7 +20,8 @@
 //! (ESID 00); as Listener it asks for the turn (EFPA with CD requested) whenever it has
 //! something to send. What it cannot decide is left to the application through events:
 //! whether to accept an incoming file, and when an incoming file or a receipt is durable
-//! (EFPA and RTR are sent only then).
+//! (EFPA and RTR are sent only then). Every SFNA it sends, on the application's word or
+//! its own, is also an [`Event::IncomingFileRefused`].
 //!
 //! Deliberate departures from the §9 tables: an SFID from a partner we do not receive
 //! from is answered with SFNA 14 (file direction refused) instead of ESID 02 (§9.12
@@ -529,11 +530,8 @@ impl Session {
             Err(error) => {
                 let reason = error.efna_reason().unwrap_or(EfnaReason::UNSPECIFIED).value();
                 let reason = SfnaReason::new(reason).unwrap_or(SfnaReason::UNSPECIFIED);
-                self.send(Command::Sfna(Sfna {
-                    reason,
-                    retry: false,
-                    text: text(&error.to_string()),
-                }));
+                let sfna = Sfna { reason, retry: false, text: text(&error.to_string()) };
+                self.refuse_incoming(*sfid, sfna);
                 self.state = State::Listener { released: false };
                 return Ok(Counts::default());
             }
@@ -551,11 +549,11 @@ impl Session {
         retry: bool,
         why: &str,
     ) -> Result<(), ApiError> {
-        match std::mem::replace(&mut self.state, State::Closed) {
-            State::WaitStartAnswer(_) => {}
+        let sfid = match std::mem::replace(&mut self.state, State::Closed) {
+            State::WaitStartAnswer(sfid) => sfid,
             other => return Err(self.wrong_state(other, "refuse_file")),
-        }
-        self.send(Command::Sfna(Sfna { reason, retry, text: text(why) }));
+        };
+        self.refuse_incoming(*sfid, Sfna { reason, retry, text: text(why) });
         self.state = State::Listener { released: false };
         self.drive();
         Ok(())
@@ -935,11 +933,12 @@ impl Session {
         let we_receive = self.negotiated.is_some_and(|n| n.we_receive);
         let restart = self.negotiated.is_some_and(|n| n.restart);
         if !we_receive {
-            self.send(Command::Sfna(Sfna {
+            let sfna = Sfna {
                 reason: SfnaReason::FILE_DIRECTION_REFUSED,
                 retry: false,
                 text: text("this location does not receive files from you"),
-            }));
+            };
+            self.refuse_incoming(sfid, sfna);
             return State::Listener { released: false };
         }
         if sfid.restart_position.get() > 0 && !restart {
@@ -954,15 +953,19 @@ impl Session {
         if let Some(Err(refusal)) = policy {
             debug!(file = %sfid.dataset_name, reason = %refusal.reason, text = refusal.text,
                    "file refused by the partner's file security policy");
-            self.send(Command::Sfna(Sfna {
-                reason: refusal.reason,
-                retry: false,
-                text: text(&refusal.text),
-            }));
+            let sfna = Sfna { reason: refusal.reason, retry: false, text: text(&refusal.text) };
+            self.refuse_incoming(sfid, sfna);
             return State::Listener { released: false };
         }
         self.events.push_back(Event::StartFileRequest { sfid: Box::new(sfid.clone()) });
         State::WaitStartAnswer(Box::new(sfid))
+    }
+
+    /// Answers the peer's SFID with `sfna`, and tells the application.
+    fn refuse_incoming(&mut self, sfid: Sfid, sfna: Sfna) {
+        self.events
+            .push_back(Event::IncomingFileRefused { sfid: Box::new(sfid), sfna: sfna.clone() });
+        self.send(Command::Sfna(sfna));
     }
 
     fn receipt_received(&mut self, receipt: Receipt) -> State {
