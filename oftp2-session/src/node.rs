@@ -28,7 +28,7 @@ use tracing::{info, warn, Instrument};
 use crate::config::Config;
 use crate::driver::{self, DriverError, InboundPolicy, ProgressFn, RunOptions, SessionReport};
 use crate::engine::Session;
-use crate::store::FileStore;
+use crate::store::{FileStore, OutgoingFile, OutgoingId, StoreError};
 use crate::transport::{connect, ClientSecurity, Connection, Listener, TransportError};
 
 /// Why a session could not be run.
@@ -92,6 +92,32 @@ impl<S: FileStore + ?Sized + 'static> Node<S> {
     pub fn with_inbound_policy(mut self, policy: InboundPolicy) -> Self {
         self.inbound = Some(policy);
         self
+    }
+
+    /// Queues `file` for `partner` ([`FileStore::queue_outgoing`]) on tokio's blocking
+    /// threads, so that the sessions in progress go on meanwhile: the store copies the
+    /// file into the outbox (and secures it, when it asks for OFTP2 security), which takes
+    /// as long as the file is large, and makes it durable. The next session with the
+    /// partner sends it.
+    pub async fn queue(
+        &self,
+        partner: &OdetteId,
+        file: OutgoingFile,
+    ) -> Result<OutgoingId, StoreError>
+    where
+        S: Send + Sync,
+    {
+        let store = self.store.clone();
+        let partner = *partner;
+        match tokio::task::spawn_blocking(move || store.queue_outgoing(&partner, file)).await {
+            Ok(queued) => queued,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(_) => Err(StoreError::Io {
+                op: "queue",
+                path: std::path::PathBuf::new(),
+                source: std::io::Error::other("the runtime shut down before the file was queued"),
+            }),
+        }
     }
 
     fn options(&self, progress: Option<ProgressFn>) -> RunOptions {

@@ -378,3 +378,42 @@ async fn variable_format_files_travel_with_their_record_boundaries() {
     assert_eq!(delivered(&responder, A), vec![local]);
     stop.send(()).unwrap();
 }
+
+/// `Node::queue` copies into the outbox on tokio's blocking threads: on a current-thread
+/// runtime, other tasks (sessions, timers) go on while a slow source is read.
+#[tokio::test(flavor = "current_thread")]
+async fn queueing_through_the_node_leaves_the_runtime_running() {
+    /// 1 MiB in 64 KiB pieces, 5 ms each.
+    struct Slow {
+        left: usize,
+    }
+    impl std::io::Read for Slow {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(5));
+            let n = buf.len().min(self.left).min(64 * 1024);
+            buf[..n].fill(b'x');
+            self.left -= n;
+            Ok(n)
+        }
+    }
+    let site = site(A, vec![partner(B, A, Transport::PlainTcp, None)], None);
+    let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counting = ticks.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            counting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    let file = OutgoingFile::unstructured(
+        "SLOW.SOURCE".parse().unwrap(),
+        id(B),
+        OutgoingSource::Reader(Box::new(Slow { left: 1 << 20 })),
+    );
+    let queued = site.node.queue(&id(B), file).await.unwrap();
+    let during = ticks.load(std::sync::atomic::Ordering::Relaxed);
+    ticker.abort();
+    assert!(during >= 10, "the runtime went on while the file was queued: {during} ticks");
+    let outbox = site.node.store().outgoing(&id(B)).unwrap();
+    assert!(matches!(outbox.as_slice(), [entry] if entry.id == queued && entry.size == 1 << 20));
+}

@@ -112,39 +112,43 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let customs_id: OdetteId = CUSTOMS.parse()?;
     let trader_id: OdetteId = TRADER.parse()?;
     let securing = Instant::now();
-    trader.store().queue_outgoing(
-        &customs_id,
-        OutgoingFile {
-            dataset_name: "ORDERS.2026.11".parse()?,
-            format: RecordFormat::Unstructured,
-            max_record_length: RecordLength::ZERO,
-            description: Utf8Text::new(&label)?,
-            destination: customs_id,
-            originator: None,
-            user_data: UserData::EMPTY,
-            source: OutgoingSource::Path(source.clone()),
-            services: FileServices::all(SUITE),
-        },
-    )?;
+    trader
+        .queue(
+            &customs_id,
+            OutgoingFile {
+                dataset_name: "ORDERS.2026.11".parse()?,
+                format: RecordFormat::Unstructured,
+                max_record_length: RecordLength::ZERO,
+                description: Utf8Text::new(&label)?,
+                destination: customs_id,
+                originator: None,
+                user_data: UserData::EMPTY,
+                source: OutgoingSource::Path(source.clone()),
+                services: FileServices::all(SUITE),
+            },
+        )
+        .await?;
     let answer: Vec<u8> = (0..500)
         .flat_map(|i| {
             format!("{:<80}", format!("CUSDEC RESPONSE LINE {i:05} STATUS ACCEPTED")).into_bytes()
         })
         .collect();
-    customs.store().queue_outgoing(
-        &trader_id,
-        OutgoingFile {
-            dataset_name: "CUSRES.2026.11".parse()?,
-            format: RecordFormat::Fixed,
-            max_record_length: RecordLength::new(80)?,
-            description: Utf8Text::new("customs response, F/80")?,
-            destination: trader_id,
-            originator: None,
-            user_data: UserData::EMPTY,
-            source: OutgoingSource::Bytes(answer.clone()),
-            services: FileServices::all(SUITE),
-        },
-    )?;
+    customs
+        .queue(
+            &trader_id,
+            OutgoingFile {
+                dataset_name: "CUSRES.2026.11".parse()?,
+                format: RecordFormat::Fixed,
+                max_record_length: RecordLength::new(80)?,
+                description: Utf8Text::new("customs response, F/80")?,
+                destination: trader_id,
+                originator: None,
+                user_data: UserData::EMPTY,
+                source: OutgoingSource::Bytes(answer.clone()),
+                services: FileServices::all(SUITE),
+            },
+        )
+        .await?;
 
     let secured = trader.store().outgoing(&customs_id)?;
     let transmitted = secured.first().map_or(0, |entry| entry.size);
