@@ -27,8 +27,12 @@ use std::path::Path;
 /// The alignment of direct writes: memory, file offset and length.
 pub(crate) const ALIGN: usize = 4096;
 
-/// The staging buffer: octets are written out in pieces of this size.
+/// The staging buffer at its largest: octets are written out in pieces of this size.
 pub(crate) const STAGING: usize = 2 * 1024 * 1024;
+
+/// The staging buffer to begin with: it doubles up to [`STAGING`] as a file grows, so a
+/// small file (most EDI messages) holds little memory.
+const FIRST_STAGING: usize = 64 * 1024;
 
 /// An append-only writer of a partial file (see the module documentation).
 ///
@@ -39,8 +43,11 @@ pub(crate) struct PartFile {
     file: File,
     /// The same file opened with `O_DIRECT`, when that is possible.
     direct: Option<File>,
-    /// [`STAGING`] + [`ALIGN`] octets: the staging buffer is the aligned part of it.
+    /// The staging buffer's size + [`ALIGN`] octets: the staging buffer is the aligned
+    /// part of it.
     memory: Vec<u8>,
+    /// The staging buffer's size: a multiple of [`ALIGN`], at most [`STAGING`].
+    capacity: usize,
     /// Where the staging buffer begins in `memory` (its address is aligned).
     start: usize,
     /// Octets staged.
@@ -53,10 +60,17 @@ impl PartFile {
     /// A writer appending to `file` (at `path`), which holds `len` octets; with `direct`,
     /// through `O_DIRECT` if the file system takes it.
     pub(crate) fn new(file: File, path: &Path, len: u64, direct: bool) -> io::Result<Self> {
-        let memory = vec![0u8; STAGING + ALIGN];
-        let start = (ALIGN - memory.as_ptr().addr() % ALIGN) % ALIGN;
+        let (memory, start) = aligned(FIRST_STAGING);
         let direct = if direct { open_direct(&file, path) } else { None };
-        let mut part = PartFile { file, direct, memory, start, staged: 0, offset: len };
+        let mut part = PartFile {
+            file,
+            direct,
+            memory,
+            capacity: FIRST_STAGING,
+            start,
+            staged: 0,
+            offset: len,
+        };
         part.stage_tail(len)?;
         Ok(part)
     }
@@ -74,7 +88,7 @@ impl PartFile {
     /// Appends `data`.
     pub(crate) fn append(&mut self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
-            let n = (STAGING - self.staged).min(data.len());
+            let n = (self.capacity - self.staged).min(data.len());
             let (now, later) = data.split_at(n);
             let from = self.start + self.staged;
             if let Some(room) = self.memory.get_mut(from..from + n) {
@@ -82,8 +96,12 @@ impl PartFile {
             }
             self.staged += n;
             data = later;
-            if self.staged == STAGING {
-                self.write_out(STAGING)?;
+            if self.staged == self.capacity {
+                if self.capacity < STAGING {
+                    self.grow();
+                } else {
+                    self.write_out(STAGING)?;
+                }
             }
         }
         Ok(())
@@ -145,6 +163,21 @@ impl PartFile {
         Ok(())
     }
 
+    /// Doubles the staging buffer (up to [`STAGING`]), keeping what is staged.
+    fn grow(&mut self) {
+        let capacity = (2 * self.capacity).min(STAGING);
+        let (mut memory, start) = aligned(capacity);
+        if let (Some(to), Some(from)) = (
+            memory.get_mut(start..start + self.staged),
+            self.memory.get(self.start..self.start + self.staged),
+        ) {
+            to.copy_from_slice(from);
+        }
+        self.memory = memory;
+        self.start = start;
+        self.capacity = capacity;
+    }
+
     /// The first `n` staged octets.
     fn staging(&self, n: usize) -> &[u8] {
         self.memory.get(self.start..self.start + n).unwrap_or_default()
@@ -167,6 +200,14 @@ impl PartFile {
         self.staged = tail;
         Ok(())
     }
+}
+
+/// `capacity` + [`ALIGN`] zeroed octets, and where in them an aligned buffer of
+/// `capacity` octets begins.
+fn aligned(capacity: usize) -> (Vec<u8>, usize) {
+    let memory = vec![0u8; capacity + ALIGN];
+    let start = (ALIGN - memory.as_ptr().addr() % ALIGN) % ALIGN;
+    (memory, start)
 }
 
 /// Whether a direct write failed for want of support (the file system or the device's
