@@ -112,11 +112,11 @@ impl<S: FileStore + ?Sized + 'static> Node<S> {
         match tokio::task::spawn_blocking(move || store.queue_outgoing(&partner, file)).await {
             Ok(queued) => queued,
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-            Err(_) => Err(StoreError::Io {
-                op: "queue",
-                path: std::path::PathBuf::new(),
-                source: std::io::Error::other("the runtime shut down before the file was queued"),
-            }),
+            Err(_) => Err(StoreError::io(
+                "queue",
+                std::path::PathBuf::new(),
+                std::io::Error::other("the runtime shut down before the file was queued"),
+            )),
         }
     }
 

@@ -531,7 +531,7 @@ impl Session {
                 let reason = error.efna_reason().unwrap_or(EfnaReason::UNSPECIFIED).value();
                 let reason = SfnaReason::new(reason).unwrap_or(SfnaReason::UNSPECIFIED);
                 let sfna = Sfna { reason, retry: false, text: text(&error.to_string()) };
-                self.refuse_incoming(*sfid, sfna);
+                self.refuse_incoming(sfid, sfna);
                 self.state = State::Listener { released: false };
                 return Ok(Counts::default());
             }
@@ -553,7 +553,7 @@ impl Session {
             State::WaitStartAnswer(sfid) => sfid,
             other => return Err(self.wrong_state(other, "refuse_file")),
         };
-        self.refuse_incoming(*sfid, Sfna { reason, retry, text: text(why) });
+        self.refuse_incoming(sfid, Sfna { reason, retry, text: text(why) });
         self.state = State::Listener { released: false };
         self.drive();
         Ok(())
@@ -938,7 +938,7 @@ impl Session {
                 retry: false,
                 text: text("this location does not receive files from you"),
             };
-            self.refuse_incoming(sfid, sfna);
+            self.refuse_incoming(Box::new(sfid), sfna);
             return State::Listener { released: false };
         }
         if sfid.restart_position.get() > 0 && !restart {
@@ -954,7 +954,7 @@ impl Session {
             debug!(file = %sfid.dataset_name, reason = %refusal.reason, text = refusal.text,
                    "file refused by the partner's file security policy");
             let sfna = Sfna { reason: refusal.reason, retry: false, text: text(&refusal.text) };
-            self.refuse_incoming(sfid, sfna);
+            self.refuse_incoming(Box::new(sfid), sfna);
             return State::Listener { released: false };
         }
         self.events.push_back(Event::StartFileRequest { sfid: Box::new(sfid.clone()) });
@@ -962,9 +962,8 @@ impl Session {
     }
 
     /// Answers the peer's SFID with `sfna`, and tells the application.
-    fn refuse_incoming(&mut self, sfid: Sfid, sfna: Sfna) {
-        self.events
-            .push_back(Event::IncomingFileRefused { sfid: Box::new(sfid), sfna: sfna.clone() });
+    fn refuse_incoming(&mut self, sfid: Box<Sfid>, sfna: Sfna) {
+        self.events.push_back(Event::IncomingFileRefused { sfid, sfna: sfna.clone() });
         self.send(Command::Sfna(sfna));
     }
 

@@ -44,10 +44,8 @@ pub(crate) struct PartFile {
     /// The same file opened with `O_DIRECT`, when that is possible.
     direct: Option<File>,
     /// The staging buffer's size + [`ALIGN`] octets: the staging buffer is the aligned
-    /// part of it.
+    /// part of it ([`capacity`](Self::capacity) octets).
     memory: Vec<u8>,
-    /// The staging buffer's size: a multiple of [`ALIGN`], at most [`STAGING`].
-    capacity: usize,
     /// Where the staging buffer begins in `memory` (its address is aligned).
     start: usize,
     /// Octets staged.
@@ -62,15 +60,7 @@ impl PartFile {
     pub(crate) fn new(file: File, path: &Path, len: u64, direct: bool) -> io::Result<Self> {
         let (memory, start) = aligned(FIRST_STAGING);
         let direct = if direct { open_direct(&file, path) } else { None };
-        let mut part = PartFile {
-            file,
-            direct,
-            memory,
-            capacity: FIRST_STAGING,
-            start,
-            staged: 0,
-            offset: len,
-        };
+        let mut part = PartFile { file, direct, memory, start, staged: 0, offset: len };
         part.stage_tail(len)?;
         Ok(part)
     }
@@ -88,7 +78,7 @@ impl PartFile {
     /// Appends `data`.
     pub(crate) fn append(&mut self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
-            let n = (self.capacity - self.staged).min(data.len());
+            let n = (self.capacity() - self.staged).min(data.len());
             let (now, later) = data.split_at(n);
             let from = self.start + self.staged;
             if let Some(room) = self.memory.get_mut(from..from + n) {
@@ -96,8 +86,8 @@ impl PartFile {
             }
             self.staged += n;
             data = later;
-            if self.staged == self.capacity {
-                if self.capacity < STAGING {
+            if self.staged == self.capacity() {
+                if self.capacity() < STAGING {
                     self.grow();
                 } else {
                     self.write_out(STAGING)?;
@@ -165,7 +155,7 @@ impl PartFile {
 
     /// Doubles the staging buffer (up to [`STAGING`]), keeping what is staged.
     fn grow(&mut self) {
-        let capacity = (2 * self.capacity).min(STAGING);
+        let capacity = (2 * self.capacity()).min(STAGING);
         let (mut memory, start) = aligned(capacity);
         if let (Some(to), Some(from)) = (
             memory.get_mut(start..start + self.staged),
@@ -175,7 +165,11 @@ impl PartFile {
         }
         self.memory = memory;
         self.start = start;
-        self.capacity = capacity;
+    }
+
+    /// The staging buffer's size: a multiple of [`ALIGN`], at most [`STAGING`].
+    fn capacity(&self) -> usize {
+        self.memory.len() - ALIGN
     }
 
     /// The first `n` staged octets.
