@@ -6,8 +6,11 @@
 //! suite). Also, as the receiving store makes the file durable, writing the same octets
 //! to a file in the stores' directory with fsync every
 //! [`CHECKPOINT_INTERVAL`](oftp2_session::driver::CHECKPOINT_INTERVAL) octets and at the
-//! end, as the store does. Also the process's peak memory while each is measured (VmHWM, reset through
-//! `/proc/self/clear_refs`, against VmRSS before).
+//! end, as the store did before it wrote directly; and with `O_DIRECT` in 2 MiB pieces
+//! and the same fsyncs, as the store does on a disk now: the fastest any receiver that
+//! makes the file durable before EFPA can be on this disk. Also the process's peak
+//! memory while each is measured (VmHWM, reset through `/proc/self/clear_refs`, against
+//! VmRSS before).
 //!
 //! The size is `OFTP_BENCH_BYTES` (default 1 GiB); the stores are made in
 //! `OFTP_BENCH_DIR` (default: the system's temporary directory), and once more in
@@ -263,6 +266,19 @@ impl Setup {
         (elapsed, Some(cpu), format!("fsync every {} MiB", CHECKPOINT_INTERVAL >> 20))
     }
 
+    /// Writing the file into the stores' directory as the receiving store does there:
+    /// with `O_DIRECT` in 2 MiB pieces, an fsync every `CHECKPOINT_INTERVAL` octets and
+    /// at the end. What the disk takes: no receiver that makes the file durable before
+    /// EFPA can be faster. `None` where `O_DIRECT` is refused.
+    fn direct_write(&self) -> (Duration, Option<Duration>, String) {
+        let dir = store_dir();
+        let path = dir.path().join("file");
+        match support::direct_durable_write(&path, &self.block, self.octets, CHECKPOINT_INTERVAL) {
+            Some((elapsed, cpu)) => (elapsed, Some(cpu), "O_DIRECT, 2 MiB a write".into()),
+            None => (Duration::ZERO, None, "no O_DIRECT in the stores' directory".into()),
+        }
+    }
+
     /// One OFTP session sending the file from A to B; its duration and the TLS version
     /// and cipher suite. Setting up the nodes and queueing the file is not timed.
     fn session(&self, params: Params, in_memory: bool) -> (Duration, Option<Duration>, String) {
@@ -378,6 +394,7 @@ fn session_tls(c: &mut Criterion) {
 
         let raw = measure(&mut group, "raw TLS", || setup.raw_tls(params));
         let disk = measure(&mut group, "durable write", || setup.durable_write());
+        let direct = measure(&mut group, "durable write, O_DIRECT", || setup.direct_write());
         let session = measure(&mut group, "OFTP session", || setup.session(params, false));
         let in_memory = has_tmpfs().then(|| {
             measure(&mut group, "OFTP session, stores in tmpfs", || setup.session(params, true))
@@ -395,7 +412,7 @@ fn session_tls(c: &mut Criterion) {
             });
         }
         group.finish();
-        summary.push((params, raw, disk, session, in_memory, rounds.into_inner()));
+        summary.push((params, raw, disk, direct, session, in_memory, rounds.into_inner()));
     }
 
     let octets = setup.octets;
@@ -405,7 +422,7 @@ fn session_tls(c: &mut Criterion) {
         octets as f64 / 1024.0 / 1024.0,
         store_dir().path().parent().unwrap().display()
     );
-    for (params, raw, disk, session, in_memory, rounds) in &summary {
+    for (params, raw, disk, direct, session, in_memory, rounds) in &summary {
         if raw.times.is_empty() || disk.times.is_empty() || session.times.is_empty() {
             println!("  {}: not all measured (filtered out)", params.label());
             continue;
@@ -442,6 +459,18 @@ fn session_tls(c: &mut Criterion) {
             cpu(session),
             session.memory
         );
+        if !direct.times.is_empty() && !direct.cpu.is_empty() {
+            let direct_rate = direct.median_mb_s(octets);
+            let bound = direct_rate.min(raw_rate);
+            println!(
+                "    durable write, O_DIRECT (as the store) {direct_rate:7.1} MB/s over {} runs; \
+                 {}: no receiver that makes the file durable before EFPA beats \
+                 min(raw TLS, this) = {bound:.1} MB/s; the OFTP session at {:.1}% of it",
+                direct.times.len(),
+                cpu(direct),
+                100.0 * session_rate / bound
+            );
+        }
         if let Some(memory) = in_memory.as_ref().filter(|m| !m.times.is_empty()) {
             let memory_rate = memory.median_mb_s(octets);
             println!(

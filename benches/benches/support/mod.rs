@@ -146,3 +146,49 @@ pub fn measure_with_cpu(
     measured.memory = peak.describe();
     measured
 }
+
+/// The pieces of [`direct_durable_write`]: the receiving store's largest direct write.
+pub const DIRECT_WRITE: usize = 2 * 1024 * 1024;
+
+/// Writes `octets` octets (`pattern` repeated) into a new file at `path` as the receiving
+/// store does on a disk: with `O_DIRECT` in [`DIRECT_WRITE`] pieces from an aligned
+/// buffer, one after the other, an `fsync` every `sync_every` octets and at the end; a
+/// last piece that is not a whole 4 KiB block through the page cache. Its time and the
+/// process's CPU time; `None` where the file system refuses `O_DIRECT` (tmpfs).
+pub fn direct_durable_write(
+    path: &std::path::Path,
+    pattern: &[u8],
+    octets: u64,
+    sync_every: u64,
+) -> Option<(Duration, Duration)> {
+    use rustix::fs::{Mode, OFlags};
+    use std::fs::File;
+    use std::os::unix::fs::FileExt;
+    let mut memory = vec![0u8; DIRECT_WRITE + 4096];
+    let skip = (4096 - memory.as_ptr().addr() % 4096) % 4096;
+    let piece = memory.get_mut(skip..skip + DIRECT_WRITE).unwrap();
+    for (octet, value) in piece.iter_mut().zip(pattern.iter().cycle()) {
+        *octet = *value;
+    }
+    let start = std::time::Instant::now();
+    let cpu = process_cpu();
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::DIRECT | OFlags::CLOEXEC;
+    let file = File::from(rustix::fs::open(path, flags, Mode::from_raw_mode(0o600)).ok()?);
+    let (mut written, mut synced) = (0u64, 0u64);
+    while written < octets {
+        let n = usize::try_from(octets - written).unwrap_or(usize::MAX).min(DIRECT_WRITE);
+        let data = piece.get(..n).unwrap();
+        if n % 4096 == 0 {
+            file.write_all_at(data, written).unwrap();
+        } else {
+            File::options().write(true).open(path).unwrap().write_all_at(data, written).unwrap();
+        }
+        written += n as u64;
+        if written - synced >= sync_every {
+            file.sync_all().unwrap();
+            synced = written;
+        }
+    }
+    file.sync_all().unwrap();
+    Some((start.elapsed(), process_cpu() - cpu))
+}
