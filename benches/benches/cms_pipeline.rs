@@ -37,18 +37,12 @@ use support::measure;
 use tempfile::TempDir;
 
 fn octets() -> u64 {
-    match std::env::var("OFTP_BENCH_CMS_BYTES") {
-        Ok(value) => value.trim().parse().expect("OFTP_BENCH_CMS_BYTES: a number of octets"),
-        Err(_) => 1 << 30,
-    }
+    support::octets_from_env("OFTP_BENCH_CMS_BYTES")
 }
 
 /// A temporary directory for the files, in `OFTP_BENCH_DIR` if set.
 fn work_dir() -> TempDir {
-    match std::env::var_os("OFTP_BENCH_DIR") {
-        Some(dir) => TempDir::new_in(dir).unwrap(),
-        None => TempDir::new().unwrap(),
-    }
+    support::bench_dir()
 }
 
 /// 1 MiB of EDI-like text (INVOIC segments with varying numbers).

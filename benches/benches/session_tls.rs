@@ -61,22 +61,11 @@ fn id(code: &str) -> OdetteId {
 }
 
 fn octets() -> u64 {
-    match std::env::var("OFTP_BENCH_BYTES") {
-        Ok(value) => value.trim().parse().expect("OFTP_BENCH_BYTES: a number of octets"),
-        Err(_) => 1 << 30,
-    }
+    support::octets_from_env("OFTP_BENCH_BYTES")
 }
 
 fn block() -> Arc<[u8]> {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    (0..BLOCK)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
+    support::pseudo_random(BLOCK).into()
 }
 
 /// `len` octets of `block` repeated.
@@ -371,10 +360,7 @@ fn memory_dir() -> TempDir {
 
 /// A temporary directory for a store, in `OFTP_BENCH_DIR` if set.
 fn store_dir() -> TempDir {
-    match std::env::var_os("OFTP_BENCH_DIR") {
-        Some(dir) => TempDir::new_in(dir).unwrap(),
-        None => TempDir::new().unwrap(),
-    }
+    support::bench_dir()
 }
 
 fn session_tls(c: &mut Criterion) {

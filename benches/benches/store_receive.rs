@@ -36,30 +36,11 @@ use tempfile::TempDir;
 const PIECE: usize = 99_998 / 64 * 63;
 
 fn octets() -> u64 {
-    match std::env::var("OFTP_BENCH_BYTES") {
-        Ok(value) => value.trim().parse().expect("OFTP_BENCH_BYTES: a number of octets"),
-        Err(_) => 1 << 30,
-    }
+    support::octets_from_env("OFTP_BENCH_BYTES")
 }
 
 fn dir() -> TempDir {
-    match std::env::var_os("OFTP_BENCH_DIR") {
-        Some(dir) => TempDir::new_in(dir).unwrap(),
-        None => TempDir::new().unwrap(),
-    }
-}
-
-/// Pseudo-random octets, so that nothing downstream can shortcut them.
-fn content(len: usize) -> Vec<u8> {
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
+    support::bench_dir()
 }
 
 fn sfid(octets: u64) -> Sfid {
@@ -147,7 +128,7 @@ fn direct_write(piece: &[u8], octets: u64) -> (Duration, Option<Duration>, Strin
 
 fn store_receive_bench(c: &mut Criterion) {
     let octets = octets();
-    let piece = content(PIECE);
+    let piece = support::pseudo_random(PIECE);
     let mut group = c.benchmark_group(format!("store_receive/{octets}_octets"));
     group.throughput(Throughput::Bytes(octets));
     group.sample_size(10);

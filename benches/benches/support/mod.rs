@@ -192,3 +192,33 @@ pub fn direct_durable_write(
     file.sync_all().unwrap();
     Some((start.elapsed(), process_cpu() - cpu))
 }
+
+/// The octets a benchmark moves: the environment variable `var`, 1 GiB without it.
+pub fn octets_from_env(var: &str) -> u64 {
+    match std::env::var(var) {
+        Ok(value) => value.trim().parse().unwrap_or_else(|_| panic!("{var}: a number of octets")),
+        Err(_) => 1 << 30,
+    }
+}
+
+/// A temporary directory for a benchmark's files (or a store), in `OFTP_BENCH_DIR` if
+/// set, else in the system's temporary directory.
+pub fn bench_dir() -> tempfile::TempDir {
+    match std::env::var_os("OFTP_BENCH_DIR") {
+        Some(dir) => tempfile::TempDir::new_in(dir).unwrap(),
+        None => tempfile::TempDir::new().unwrap(),
+    }
+}
+
+/// `len` pseudo-random octets (xorshift), so that nothing downstream can shortcut them.
+pub fn pseudo_random(len: usize) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
