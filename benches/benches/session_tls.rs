@@ -14,7 +14,9 @@
 //!
 //! The size is `OFTP_BENCH_BYTES` (default 1 GiB); the stores are made in
 //! `OFTP_BENCH_DIR` (default: the system's temporary directory), and once more in
-//! `/dev/shm` (tmpfs) where there is one, to tell the session's own cost from the disk's. One iteration is one whole session
+//! `/dev/shm` (tmpfs) where there is one, to tell the session's own cost from the disk's,
+//! next to raw TLS from a file to a file in that tmpfs: what a session there could reach
+//! if OFTP itself cost nothing. One iteration is one whole session
 //! (connect, TLS handshake, SSID, SFID, the data, EFID, EERP, ESID); queueing the file
 //! into the outbox is not timed. The file arrives on disk: the receiver writes it and
 //! makes it durable (an fsync every `CHECKPOINT_INTERVAL` and at the end), raw TLS discards it.
@@ -175,6 +177,33 @@ impl Setup {
     /// One raw TLS transfer with the nodes' TLS configurations; its duration and the
     /// TLS version and cipher suite.
     fn raw_tls(&self, params: Params) -> (Duration, Option<Duration>, String) {
+        self.raw_tls_between(params, None)
+    }
+
+    /// Raw TLS from a file to a file in tmpfs, as a session with its stores there moves
+    /// the file: the sender reads it from one (written there untimed, as the session's
+    /// outbox is), the receiver writes what it reads into another and fsyncs it. What a
+    /// session in tmpfs could reach if OFTP itself cost nothing.
+    fn raw_tls_file_to_file(&self, params: Params) -> (Duration, Option<Duration>, String) {
+        let dir = memory_dir();
+        let sent = dir.path().join("sent");
+        let mut file = std::fs::File::create(&sent).unwrap();
+        std::io::copy(&mut self.content(), &mut file).unwrap();
+        drop(file);
+        self.raw_tls_between(params, Some(dir.path()))
+    }
+
+    /// Raw TLS, from memory to nothing, or with `files` from `files/sent` to
+    /// `files/received`.
+    fn raw_tls_between(
+        &self,
+        params: Params,
+        files: Option<&std::path::Path>,
+    ) -> (Duration, Option<Duration>, String) {
+        let source: Option<std::fs::File> =
+            files.map(|d| std::fs::File::open(d.join("sent")).unwrap());
+        let mut sink: Option<std::fs::File> =
+            files.map(|d| std::fs::File::create(d.join("received")).unwrap());
         let server_config = server_config_for(&self.config(B, A, params, None)).unwrap();
         let initiator = self.config(A, B, params, None);
         let client_config =
@@ -188,14 +217,26 @@ impl Setup {
                 let (tcp, _) = listener.accept().await.unwrap();
                 tcp.set_nodelay(true).unwrap();
                 let mut tls = acceptor.accept(tcp).await.unwrap();
+                // Written to the file 256 KiB at a time (fewer, larger writes than the
+                // store's, which writes each exchange buffer's octets).
                 let mut buffer = vec![0u8; 256 * 1024];
-                let mut total = 0u64;
+                let (mut total, mut filled) = (0u64, 0usize);
                 loop {
-                    let n = tls.read(&mut buffer).await.unwrap();
+                    let n = tls.read(buffer.get_mut(filled..).unwrap()).await.unwrap();
+                    filled += n;
+                    total += n as u64;
+                    if let Some(file) = sink.as_mut().filter(|_| n == 0 || filled == buffer.len()) {
+                        std::io::Write::write_all(file, buffer.get(..filled).unwrap()).unwrap();
+                    }
+                    if filled == buffer.len() || sink.is_none() {
+                        filled = 0;
+                    }
                     if n == 0 {
+                        if let Some(file) = &sink {
+                            file.sync_all().unwrap();
+                        }
                         break total;
                     }
-                    total += n as u64;
                 }
             });
             let start = Instant::now();
@@ -205,8 +246,15 @@ impl Setup {
             let connector = tokio_rustls::TlsConnector::from(client_config);
             let name = ServerName::try_from("localhost").unwrap();
             let mut tls = connector.connect(name, tcp).await.unwrap();
+            let mut chunk = vec![0u8; BLOCK];
             loop {
-                let piece = content.next_piece(BLOCK);
+                let piece = match source.as_ref() {
+                    Some(mut file) => {
+                        let n = file.read(&mut chunk).unwrap();
+                        chunk.get(..n).unwrap()
+                    }
+                    None => content.next_piece(BLOCK),
+                };
                 if piece.is_empty() {
                     break;
                 }
@@ -385,6 +433,11 @@ fn session_tls(c: &mut Criterion) {
         let in_memory = has_tmpfs().then(|| {
             measure(&mut group, "OFTP session, stores in tmpfs", || setup.session(params, true))
         });
+        let files_in_memory = has_tmpfs().then(|| {
+            measure(&mut group, "raw TLS, file to file in tmpfs", || {
+                setup.raw_tls_file_to_file(params)
+            })
+        });
         // The target's parameters once more, in rounds of all three back to back: each
         // round's ratios compare runs that met the same load.
         let rounds = RefCell::new(Vec::new());
@@ -398,6 +451,7 @@ fn session_tls(c: &mut Criterion) {
             });
         }
         group.finish();
+        let in_memory = in_memory.map(|m| (m, files_in_memory));
         summary.push((params, raw, disk, direct, session, in_memory, rounds.into_inner()));
     }
 
@@ -457,7 +511,9 @@ fn session_tls(c: &mut Criterion) {
                 100.0 * session_rate / bound
             );
         }
-        if let Some(memory) = in_memory.as_ref().filter(|m| !m.times.is_empty()) {
+        if let Some((memory, files_in_memory)) =
+            in_memory.as_ref().filter(|m| !m.0.times.is_empty())
+        {
             let memory_rate = memory.median_mb_s(octets);
             println!(
                 "    OFTP session, stores in tmpfs {memory_rate:7.1} MB/s over {} runs = {:.1}% \
@@ -467,6 +523,18 @@ fn session_tls(c: &mut Criterion) {
                 cpu(memory),
                 memory.memory
             );
+            if let Some(files) = files_in_memory.as_ref().filter(|m| !m.times.is_empty()) {
+                let files_rate = files.median_mb_s(octets);
+                println!(
+                    "    raw TLS, file to file in tmpfs {files_rate:7.1} MB/s over {} runs = \
+                     {:.1}% of raw TLS (what the session in tmpfs could reach if OFTP cost \
+                     nothing); {}; the session in tmpfs at {:.1}% of it",
+                    files.times.len(),
+                    100.0 * files_rate / raw_rate,
+                    cpu(files),
+                    100.0 * memory_rate / files_rate
+                );
+            }
         }
         if !rounds.is_empty() {
             let disk: Vec<f64> =
