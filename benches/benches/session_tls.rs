@@ -223,13 +223,13 @@ impl Setup {
                 let (mut total, mut filled) = (0u64, 0usize);
                 loop {
                     let n = tls.read(buffer.get_mut(filled..).unwrap()).await.unwrap();
-                    filled += n;
                     total += n as u64;
-                    if let Some(file) = sink.as_mut().filter(|_| n == 0 || filled == buffer.len()) {
-                        std::io::Write::write_all(file, buffer.get(..filled).unwrap()).unwrap();
-                    }
-                    if filled == buffer.len() || sink.is_none() {
-                        filled = 0;
+                    if let Some(file) = sink.as_mut() {
+                        filled += n;
+                        if n == 0 || filled == buffer.len() {
+                            std::io::Write::write_all(file, buffer.get(..filled).unwrap()).unwrap();
+                            filled = 0;
+                        }
                     }
                     if n == 0 {
                         if let Some(file) = &sink {
@@ -279,27 +279,9 @@ impl Setup {
     /// it: fsync every `CHECKPOINT_INTERVAL` octets and at the end.
     fn durable_write(&self) -> (Duration, Option<Duration>, String) {
         let dir = store_dir();
-        let mut content = self.content();
-        let start = Instant::now();
-        let cpu = process_cpu();
-        let mut file = std::fs::File::create(dir.path().join("file")).unwrap();
-        let mut unsynced = 0u64;
-        loop {
-            let piece = content.next_piece(BLOCK);
-            if piece.is_empty() {
-                break;
-            }
-            std::io::Write::write_all(&mut file, piece).unwrap();
-            unsynced += piece.len() as u64;
-            if unsynced >= CHECKPOINT_INTERVAL {
-                file.sync_all().unwrap();
-                unsynced = 0;
-            }
-        }
-        file.sync_all().unwrap();
-        let elapsed = start.elapsed();
-        let cpu = process_cpu() - cpu;
-        drop(file);
+        let path = dir.path().join("file");
+        let (elapsed, cpu) =
+            support::buffered_durable_write(&path, &self.block, self.octets, CHECKPOINT_INTERVAL);
         (elapsed, Some(cpu), format!("fsync every {} MiB", CHECKPOINT_INTERVAL >> 20))
     }
 

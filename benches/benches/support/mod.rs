@@ -147,6 +147,32 @@ pub fn measure_with_cpu(
     measured
 }
 
+/// Writes `octets` octets (`piece` again and again, the last one cut) into a new file at
+/// `path` through the page cache, an `fsync` every `sync_every` octets and at the end.
+/// Its time and the process's CPU time.
+pub fn buffered_durable_write(
+    path: &std::path::Path,
+    piece: &[u8],
+    octets: u64,
+    sync_every: u64,
+) -> (Duration, Duration) {
+    let start = std::time::Instant::now();
+    let cpu = process_cpu();
+    let mut file = std::fs::File::create(path).unwrap();
+    let (mut written, mut synced) = (0u64, 0u64);
+    while written < octets {
+        let n = usize::try_from(octets - written).unwrap_or(usize::MAX).min(piece.len());
+        std::io::Write::write_all(&mut file, piece.get(..n).unwrap()).unwrap();
+        written += n as u64;
+        if written - synced >= sync_every {
+            file.sync_all().unwrap();
+            synced = written;
+        }
+    }
+    file.sync_all().unwrap();
+    (start.elapsed(), process_cpu() - cpu)
+}
+
 /// The pieces of [`direct_durable_write`]: the receiving store's largest direct write.
 pub const DIRECT_WRITE: usize = 2 * 1024 * 1024;
 
@@ -154,7 +180,8 @@ pub const DIRECT_WRITE: usize = 2 * 1024 * 1024;
 /// store does on a disk: with `O_DIRECT` in [`DIRECT_WRITE`] pieces from an aligned
 /// buffer, one after the other, an `fsync` every `sync_every` octets and at the end; a
 /// last piece that is not a whole 4 KiB block through the page cache. Its time and the
-/// process's CPU time; `None` where the file system refuses `O_DIRECT` (tmpfs).
+/// process's CPU time; `None` where the file system refuses `O_DIRECT` (tmpfs before
+/// Linux 6.6, say).
 pub fn direct_durable_write(
     path: &std::path::Path,
     pattern: &[u8],
